@@ -1,0 +1,22 @@
+#!/bin/bash
+# Install what the build and the tests need (Debian 12, root).  Quiet when
+# everything is already there.
+. "$(dirname "$0")/common.sh"
+
+PKGS="linux-source-6.12 qemu-system-x86 gcc make flex bison bc libelf-dev
+libssl-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
+perl kmod"
+[ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+log "installing:$missing"
+[ "$(id -u)" = 0 ] || die "need root to install:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

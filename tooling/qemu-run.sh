@@ -1,0 +1,44 @@
+#!/bin/bash
+# Boot the test kernel under QEMU (TCG) with the guest initramfs.
+#   qemu-run.sh run|check [extra kernel args]
+# Console (kernel log, KUnit) -> $BUILD/guest/<mode>/console.log
+# Test output (ttyS1)         -> $BUILD/guest/<mode>/tests.log, echoed live.
+. "$(dirname "$0")/common.sh"
+
+mode=${1:?run or check}
+shift
+out=$BUILD/guest/$mode
+mkdir -p "$out"
+rm -f "$out/console.log" "$out/tests.log"
+: >"$out/tests.log"
+
+kunit="kunit.enable=0"
+[ "$mode" = check ] && kunit="kunit.enable=1"
+timeout_s=${QEMU_TIMEOUT:-3000}
+
+# Live progress: the test stream, without the per-case noise of "run".
+filter='.'
+[ "$mode" = check ] && filter='^(### |# Totals|# (PASSED|FAILED|SKIP)|not ok|ok [0-9]+ [a-z_]+$|# [0-9]+ passed)'
+tail -n +1 -F "$out/tests.log" 2>/dev/null | grep --line-buffered -E "$filter" &
+tailpid=$!
+trap 'kill $tailpid 2>/dev/null || true' EXIT
+
+log "booting $OBJ/arch/x86/boot/bzImage ($mode, timeout ${timeout_s}s, logs in $out)"
+start=$(date +%s)
+set +e
+timeout "$timeout_s" qemu-system-x86_64 \
+	-accel tcg -cpu max -smp 2 -m 3G \
+	-bios /usr/share/qemu/qboot.rom \
+	-display none -monitor none -no-reboot \
+	-kernel "$OBJ/arch/x86/boot/bzImage" \
+	-initrd "$BUILD/guest/initramfs.cpio" \
+	-serial file:"$out/console.log" -serial file:"$out/tests.log" \
+	-append "console=ttyS0 iovamode=$mode $kunit panic=-1 oops=panic loglevel=6 $*" \
+	</dev/null
+rc=$?
+set -e
+sleep 1
+echo "$(( $(date +%s) - start ))" >"$out/seconds"
+[ $rc = 124 ] && echo "### TIMEOUT after ${timeout_s}s" >>"$out/tests.log"
+log "guest finished in $(cat "$out/seconds")s (qemu rc=$rc)"
+exit 0

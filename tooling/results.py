@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Count test results of one guest boot.
+
+Reads <dir>/console.log (kernel log with KUnit KTAP) and <dir>/tests.log
+(user-space tests between "### BEGIN name" / "### END name rc=N").  Prints
+one line per layer and, with --summary, the final "N passed, N failed".
+Known 6.12 failures of upstream selftests are read from
+tooling/selftests-6.12-xfail and counted apart, never as passes.
+"""
+import argparse
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Any of these in the kernel log fails the run.
+BAD_KERNEL = re.compile(
+    r"BUG:|WARNING:|KASAN|UBSAN|kmemleak: .*new suspected|"
+    r"possible (recursive|circular) locking|inconsistent lock state|"
+    r"lockdep|Oops|Kernel panic|general protection fault|"
+    r"suspicious RCU usage|hung_task|soft lockup")
+# Lines the sanitizers print about themselves at boot, not reports.
+BENIGN_KERNEL = re.compile(
+    r"KernelAddressSanitizer initialized|kmemleak: Kernel memory leak "
+    r"detector initialized|kmemleak: Automatic memory scanning thread|"
+    r"Lock dependency validator|lockdep_|\.\.\. MAX_LOCK|"
+    r"per task-struct memory footprint|in-kernel lockdep|"
+    r"RCU lockdep checking is enabled|Kernel command line:|"
+    r"Running RCU synchronous self tests|RCU Tasks|UBSAN_")
+
+TAP = re.compile(r"^\s*(not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b.*)?$")
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read().replace("\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def load_xfail():
+    xf = {}
+    path = os.path.join(HERE, "selftests-6.12-xfail")
+    for line in read(path).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, why = line.partition(" ")
+            xf[name] = why.strip()
+    return xf
+
+
+class Layer:
+    def __init__(self, name):
+        self.name, self.passed, self.failed = name, 0, 0
+        self.skipped, self.xfail, self.notes = 0, 0, []
+
+    def fail(self, why):
+        self.failed += 1
+        self.notes.append(why)
+
+
+def count_tap(layer, text, xfail, top_level_only):
+    for line in text.splitlines():
+        if top_level_only and line.startswith((" ", "\t")):
+            continue
+        m = TAP.match(line)
+        if not m:
+            continue
+        status, name, directive = m.group(1), m.group(3).strip(), m.group(4)
+        if directive == "SKIP":
+            layer.skipped += 1
+        elif status == "ok":
+            layer.passed += 1
+            if name in xfail:
+                layer.notes.append("passes now, drop from xfail list: " + name)
+        elif name in xfail:
+            layer.xfail += 1
+        else:
+            layer.fail("not ok " + name)
+
+
+def sections(text):
+    out = {}
+    for m in re.finditer(r"^### BEGIN (\S+)\n(.*?)^### END \1 rc=(\d+)", text,
+                         re.S | re.M):
+        out[m.group(1)] = (m.group(2), int(m.group(3)))
+    return out
+
+
+def kunit_text(console):
+    """The KTAP part of the console log, kernel prefixes removed."""
+    lines = []
+    for line in console.splitlines():
+        line = re.sub(r"^\[\s*\d+\.\d+\]\s?", "", line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("--steps", default="demo",
+                    help="comma-separated guest steps that must have run")
+    ap.add_argument("--kunit", action="store_true",
+                    help="expect KUnit results in the console log")
+    ap.add_argument("--summary", action="store_true")
+    args = ap.parse_args()
+
+    console = read(os.path.join(args.dir, "console.log"))
+    tests = read(os.path.join(args.dir, "tests.log"))
+    xfail = load_xfail()
+    layers = []
+
+    if args.kunit:
+        k = Layer("kunit")
+        # Only leaf results: suites print "ok N suite" at top level and
+        # cases/params indented.  Count indented lines (cases, params).
+        body = kunit_text(console)
+        for line in body.splitlines():
+            m = re.match(r"^(\s+)(not ok|ok) (\d+) (.*?)(?:\s+# (SKIP).*)?$", line)
+            if not m:
+                continue
+            # A case with parameters prints its params one level deeper
+            # and then a summary line for itself: count the params only.
+            if re.search(r"^\s+# Subtest: " + re.escape(m.group(4)) + r"$",
+                         body, re.M):
+                continue
+            if m.group(5):
+                k.skipped += 1
+            elif m.group(2) == "ok":
+                k.passed += 1
+            else:
+                k.fail("not ok " + m.group(4))
+        if "KTAP version" not in body or k.passed + k.failed == 0:
+            k.fail("no KUnit results in the console log")
+        layers.append(k)
+
+    secs = sections(tests)
+    for step in [s for s in args.steps.split(",") if s]:
+        layer = Layer(step)
+        if step not in secs:
+            layer.fail("step did not finish (crash or timeout)")
+        else:
+            text, rc = secs[step]
+            count_tap(layer, text, xfail if step.startswith("iommufd") else {},
+                      top_level_only=True)
+            if layer.passed + layer.failed + layer.xfail == 0:
+                layer.fail("no results")
+            if rc != 0 and layer.failed == 0 and layer.xfail == 0:
+                layer.fail("exit status %d" % rc)
+        layers.append(layer)
+
+    kl = Layer("kernel-log")
+    bad = [l for l in console.splitlines()
+           if BAD_KERNEL.search(l) and not BENIGN_KERNEL.search(l)]
+    if bad:
+        kl.fail("%d report lines, first: %s" % (len(bad), bad[0].strip()))
+    elif "### DONE" not in tests:
+        kl.fail("guest did not reach the end of its script")
+    else:
+        kl.passed += 1
+    layers.append(kl)
+
+    for l in layers:
+        extra = ""
+        if l.skipped:
+            extra += ", %d skipped" % l.skipped
+        if l.xfail:
+            extra += ", %d known 6.12 failures" % l.xfail
+        print("%-18s %4d passed, %d failed%s" % (l.name, l.passed, l.failed, extra))
+        for n in l.notes[:20]:
+            print("    " + n)
+    if bad:
+        print("kernel log reports:")
+        for b in bad[:30]:
+            print("    " + b.strip())
+    passed = sum(l.passed for l in layers)
+    failed = sum(l.failed for l in layers)
+    with open(os.path.join(args.dir, "counts"), "w") as f:
+        f.write("%d %d\n" % (passed, failed))
+    if args.summary:
+        print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
