@@ -182,7 +182,8 @@ static void flush_run(struct iova_bitmap *bitmap)
  * iova_bitmap_alloc() - Describe a user bitmap of an IOVA range.
  * @iova: First IOVA the bitmap covers; need not be aligned to @page_size.
  * @length: Bytes of IOVA space covered; need not be a multiple of @page_size.
- * @page_size: IOVA bytes one bit stands for; a power of two.
+ * @page_size: IOVA bytes one bit stands for; a power of two below
+ *             2^(BITS_PER_LONG - 1).
  * @data: User buffer of at least DIV_ROUND_UP(nbits, 8) bytes, where
  *        nbits = (@length - 1) / @page_size + 1.  Any alignment.
  *
@@ -192,7 +193,7 @@ static void flush_run(struct iova_bitmap *bitmap)
  *
  * Context: Process context.  May sleep.
  * Return: The bitmap, or ERR_PTR(-EINVAL) if @length is 0 or @page_size
- * is not a power of two, ERR_PTR(-EOVERFLOW) if the range wraps,
+ * is not an accepted power of two, ERR_PTR(-EOVERFLOW) if the range wraps,
  * ERR_PTR(-EFAULT) if the buffer is not a user address range, or
  * ERR_PTR(-ENOMEM).
  */
@@ -203,7 +204,11 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	struct iova_bitmap *bitmap;
 	unsigned long last_iova, nbytes, slots, i;
 
-	if (!length || !page_size || !is_power_of_2(page_size))
+	/*
+	 * A bit standing for half the address space or more has no use and
+	 * only ever came from fuzzers, where it broke shift arithmetic.
+	 */
+	if (!length || !is_power_of_2(page_size) || page_size > ULONG_MAX / 2)
 		return ERR_PTR(-EINVAL);
 	if (check_add_overflow(iova, length - 1, &last_iova))
 		return ERR_PTR(-EOVERFLOW);

@@ -46,9 +46,10 @@ for p in $series; do
 done
 
 # 2. Our own files, at their kernel paths.
-(cd "$REPO" && for d in $OVERLAY_DIRS; do
-	if [ -d "$d" ]; then find "$d" -type f ! -name '*.o' ! -name '*~'; fi
-done) | sort >"$stage/overlay.list"
+# Tracked and new files, not what .gitignore excludes (harness binaries).
+# shellcheck disable=SC2086
+(cd "$REPO" && git ls-files --cached --others --exclude-standard -- $OVERLAY_DIRS |
+	while read -r f; do [ -f "$f" ] && echo "$f"; done) | sort >"$stage/overlay.list"
 dup=$(comm -12 "$stage/patched.list" "$stage/overlay.list")
 [ -z "$dup" ] || die "both patched and overlaid: $dup"
 while read -r f; do

@@ -33,7 +33,7 @@ timeout "$timeout_s" qemu-system-x86_64 \
 	-kernel "$OBJ/arch/x86/boot/bzImage" \
 	-initrd "$BUILD/guest/initramfs.cpio" \
 	-serial file:"$out/console.log" -serial file:"$out/tests.log" \
-	-append "console=ttyS0 iovamode=$mode $kunit panic=-1 oops=panic loglevel=6 $*" \
+	-append "console=ttyS0 iovamode=$mode $kunit panic=-1 oops=panic loglevel=7 $*" \
 	</dev/null
 rc=$?
 set -e

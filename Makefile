@@ -1,0 +1,43 @@
+# iova_bitmap on Linux 6.12: entry points.  See README.md.
+#   make run     build the kernel, boot it in QEMU, show dirty tracking
+#   make check   every test layer; ends with "N passed, N failed"
+T := tooling
+
+.PHONY: run check deps tree config kernel guest gates kconfig-proof \
+	kconfig-proof-base clean distclean
+
+run:
+	@$(T)/run.sh
+
+check:
+	@$(T)/check.sh
+
+deps:
+	@$(T)/deps.sh
+
+tree:
+	@$(T)/assemble.sh
+
+config: tree
+	@$(T)/kconfig.sh
+
+kernel:
+	@$(T)/build-kernel.sh
+
+guest: kernel
+	@$(T)/guest-build.sh
+
+gates: kernel
+	@$(T)/gates.sh
+
+kconfig-proof: tree
+	@$(T)/kconfig-proof.sh
+
+kconfig-proof-base: tree
+	@$(T)/kconfig-proof.sh --base
+
+clean:
+	rm -rf build/guest build/check build/kconfig-proof
+
+distclean:
+	rm -rf build

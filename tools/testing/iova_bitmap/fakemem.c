@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Fake user memory and the kernel calls that reach it; see fakemem.h. */
+#include <assert.h>
+#include <stdio.h>
+
+#include "include/shim.h"
+#include "fakemem.h"
+
+#define FAKE_USER_BASE	0x7f1200000000UL	/* any page-aligned user address */
+#define FAKE_TASK_SIZE	(1UL << 47)
+
+struct upage {
+	struct page page;
+	enum upage_access access;
+};
+
+static struct upage *upages;
+static size_t nupages;
+static struct fakemem_faults faults;
+static long alloc_calls;
+struct fakemem_stats fakemem_stats;
+
+unsigned long fakemem_map(size_t npages)
+{
+	size_t i;
+
+	fakemem_unmap();
+	upages = calloc(npages, sizeof(*upages));
+	assert(upages);
+	for (i = 0; i < npages; i++) {
+		upages[i].page.kaddr = malloc(PAGE_SIZE);
+		assert(upages[i].page.kaddr);
+	}
+	nupages = npages;
+	memset(&fakemem_stats, 0, sizeof(fakemem_stats));
+	memset(&faults, 0, sizeof(faults));
+	alloc_calls = 0;
+	return FAKE_USER_BASE;
+}
+
+void fakemem_unmap(void)
+{
+	size_t i;
+
+	for (i = 0; i < nupages; i++)
+		free(upages[i].page.kaddr);
+	free(upages);
+	upages = NULL;
+	nupages = 0;
+}
+
+static struct upage *lookup(unsigned long uaddr)
+{
+	unsigned long idx;
+
+	if (uaddr < FAKE_USER_BASE)
+		return NULL;
+	idx = (uaddr - FAKE_USER_BASE) >> PAGE_SHIFT;
+	return idx < nupages ? &upages[idx] : NULL;
+}
+
+void fakemem_set_access(unsigned long uaddr, enum upage_access access)
+{
+	struct upage *up = lookup(uaddr);
+
+	assert(up);
+	up->access = access;
+}
+
+void fakemem_write(unsigned long uaddr, const void *src, size_t len)
+{
+	const u8 *s = src;
+
+	while (len) {
+		struct upage *up = lookup(uaddr);
+		size_t n = min(len, PAGE_SIZE - offset_in_page(uaddr));
+
+		assert(up);
+		memcpy(up->page.kaddr + offset_in_page(uaddr), s, n);
+		uaddr += n;
+		s += n;
+		len -= n;
+	}
+}
+
+void fakemem_read(unsigned long uaddr, void *dst, size_t len)
+{
+	u8 *d = dst;
+
+	while (len) {
+		struct upage *up = lookup(uaddr);
+		size_t n = min(len, PAGE_SIZE - offset_in_page(uaddr));
+
+		assert(up);
+		memcpy(d, up->page.kaddr + offset_in_page(uaddr), n);
+		uaddr += n;
+		d += n;
+		len -= n;
+	}
+}
+
+void fakemem_set_faults(const struct fakemem_faults *f)
+{
+	faults = *f;
+}
+
+long pin_user_pages_fast(unsigned long start, int nr_pages,
+			 unsigned int gup_flags, struct page **pages)
+{
+	long i;
+
+	fakemem_stats.pin_calls++;
+	if (faults.fail_pin_nth && fakemem_stats.pin_calls == faults.fail_pin_nth)
+		return -ENOMEM;
+	if (nr_pages <= 0 || offset_in_page(start))
+		return -EINVAL;
+	if (faults.short_pin && nr_pages > faults.short_pin)
+		nr_pages = faults.short_pin;
+	for (i = 0; i < nr_pages; i++) {
+		struct upage *up = lookup(start + i * PAGE_SIZE);
+
+		if (!up || up->access == UP_HOLE ||
+		    (up->access == UP_RO && (gup_flags & FOLL_WRITE)))
+			break;
+		up->page.pins++;
+		pages[i] = &up->page;
+		fakemem_stats.pages_pinned++;
+		fakemem_stats.pins_held++;
+	}
+	if (fakemem_stats.pins_held > fakemem_stats.max_pins_held)
+		fakemem_stats.max_pins_held = fakemem_stats.pins_held;
+	return i ? i : -EFAULT;
+}
+
+void unpin_user_page(struct page *page)
+{
+	if (page->pins <= 0) {
+		fakemem_stats.warnings++;
+		return;
+	}
+	page->pins--;
+	fakemem_stats.pins_held--;
+}
+
+void unpin_user_pages(struct page **pages, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		unpin_user_page(pages[i]);
+}
+
+void unpin_user_pages_dirty_lock(struct page **pages, unsigned long npages,
+				 bool make_dirty)
+{
+	unpin_user_pages(pages, npages);
+}
+
+void *kmap_local_page(struct page *page)
+{
+	if (page->pins <= 0)
+		fakemem_stats.kmap_unpinned++;
+	fakemem_stats.kmaps_held++;
+	return page->kaddr;
+}
+
+void shim_kunmap(const void *addr)
+{
+	fakemem_stats.kmaps_held--;
+}
+
+bool access_ok(const void __user *addr, unsigned long size)
+{
+	unsigned long a = (unsigned long)addr;
+
+	return size <= FAKE_TASK_SIZE && a <= FAKE_TASK_SIZE - size;
+}
+
+void *shim_alloc(size_t size, bool zero)
+{
+	void *p;
+
+	alloc_calls++;
+	if (faults.fail_alloc_nth && alloc_calls == faults.fail_alloc_nth)
+		return NULL;
+	p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+	if (p)
+		fakemem_stats.allocs_held++;
+	return p;
+}
+
+void shim_free(const void *p)
+{
+	if (!p)
+		return;
+	fakemem_stats.allocs_held--;
+	free((void *)p);
+}
+
+unsigned long __get_free_page(gfp_t gfp)
+{
+	void *p = shim_alloc(PAGE_SIZE, false);
+
+	return (unsigned long)p;
+}
+
+void free_page(unsigned long addr)
+{
+	shim_free((void *)addr);
+}
+
+void shim_warn(const char *file, int line)
+{
+	fakemem_stats.warnings++;
+	fprintf(stderr, "WARN at %s:%d\n", file, line);
+}
