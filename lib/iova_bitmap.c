@@ -13,20 +13,22 @@
  *   bit (i % 8) of byte (i / 8), the layout of an array of little-endian
  *   u64 words.  Only bytes are ever addressed, so the user pointer may
  *   have any alignment.
- * - "bit" values are indices into the bitmap, "upage" values are indices
- *   of user pages counted from the page holding byte 0 of the bitmap.
+ * - "off" values are IOVA offsets from the base, "bit" values are indices
+ *   into the bitmap, "upage" values are indices of user pages counted from
+ *   the page holding byte 0 of the bitmap.
  * - Ranges are inclusive ([first, last]) so that a range ending at
  *   ULONG_MAX needs no special case.
  * - Records are clipped to the bitmap's IOVA range; no byte outside the
  *   bitmap and no bit at or beyond nbits is ever written.
- * - Records that touch or overlap are merged into one pending run that is
- *   written out when a record does not extend it, before
- *   iova_bitmap_for_each() returns and at iova_bitmap_free().  A walker
- *   reporting contiguous dirty pages thus costs a compare per record and
- *   one memset per run.
- * - User pages are pinned when a run first touches them and stay pinned in
- *   a direct-mapped cache until evicted or freed.  Nothing pins pages that
- *   no record touches.
+ * - Records are buffered, because walkers make one call per dirty IOPTE:
+ *   records that touch or overlap the pending run extend it (a record that
+ *   starts exactly where the run ends costs two compares), records within
+ *   one 64-bit word of the bitmap collect in a pending word.  Both are
+ *   written out when a record does not fit them, before
+ *   iova_bitmap_for_each() returns and at iova_bitmap_free().
+ * - User pages are pinned when a write first touches them and stay pinned
+ *   in a direct-mapped cache until evicted or freed.  Nothing pins pages
+ *   that no record touches.
  * - The first failure to store a record (pin failure, fault) is latched;
  *   later records are dropped and iova_bitmap_for_each() returns it.
  */
@@ -38,32 +40,49 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 /* Most user pages kept pinned at once; a power of two. */
 #define IOVA_BITMAP_MAX_SLOTS	4096UL
-/* Most pages pinned by one call when a run enters unpinned pages. */
+/* Most pages pinned by one call when a write enters unpinned pages. */
 #define IOVA_BITMAP_PIN_BATCH	64UL
-#define IOVA_BITMAP_NO_UPAGE	ULONG_MAX
+#define WORD_BITS		64UL
 
 struct iova_bitmap {
 	unsigned long iova;		/* IOVA of bit 0 */
-	unsigned long last_iova;	/* last IOVA covered, inclusive */
+	unsigned long last_off;		/* offset of the last IOVA covered */
 	size_t length;			/* as given to iova_bitmap_alloc() */
 	unsigned int pgshift;		/* log2 of the page size */
 	unsigned long nbits;		/* bits in the bitmap */
+	unsigned long nbytes;		/* bytes of user memory it spans */
 	unsigned long uaddr;		/* user address of byte 0 */
-	unsigned long upages;		/* user pages the bitmap spans */
 
-	bool run_pending;		/* [run_first, run_last] not yet written */
+	/*
+	 * Pending run of bits [run_first, run_last].  While run_open, the run
+	 * ends at IOVA offset run_next - 1, run_room bytes of the range follow
+	 * it, and run_last is derived from run_next: a record at run_next of
+	 * at most run_room bytes just moves run_next.  run_room is 0 whenever
+	 * the run is not open.
+	 */
+	bool run_pending;
+	bool run_open;
 	unsigned long run_first;
 	unsigned long run_last;
+	unsigned long run_next;
+	unsigned long run_room;
+
+	bool word_pending;		/* bits of word_mask in word word_idx */
+	unsigned long word_idx;
+	u64 word_mask;
+
 	int err;			/* first error, or 0 */
 
 	unsigned long slot_mask;	/* slots - 1 */
-	unsigned long *slot_upage;	/* upage held by a slot, or NO_UPAGE */
+	unsigned long *slot_tag;	/* upage + 1 held by a slot, 0 if none */
 	struct page **slot_page;
+	unsigned long npinned;		/* slots holding a page */
 };
 
 static unsigned long upage_addr(const struct iova_bitmap *bitmap,
@@ -72,13 +91,21 @@ static unsigned long upage_addr(const struct iova_bitmap *bitmap,
 	return (bitmap->uaddr & PAGE_MASK) + (upage << PAGE_SHIFT);
 }
 
+static unsigned long byte_upage(const struct iova_bitmap *bitmap,
+				unsigned long byte)
+{
+	return ((bitmap->uaddr + byte) >> PAGE_SHIFT) -
+	       (bitmap->uaddr >> PAGE_SHIFT);
+}
+
 static void release_slot(struct iova_bitmap *bitmap, unsigned long slot)
 {
-	if (bitmap->slot_upage[slot] == IOVA_BITMAP_NO_UPAGE)
+	if (!bitmap->slot_tag[slot])
 		return;
 	/* The page was written through the kernel mapping. */
 	unpin_user_pages_dirty_lock(&bitmap->slot_page[slot], 1, true);
-	bitmap->slot_upage[slot] = IOVA_BITMAP_NO_UPAGE;
+	bitmap->slot_tag[slot] = 0;
+	bitmap->npinned--;
 }
 
 /*
@@ -102,17 +129,19 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 	if (pinned <= 0)
 		return pinned ? pinned : -EFAULT;
 	for (i = 0; i < pinned; i++)
-		bitmap->slot_upage[slot + i] = upage + i;
+		bitmap->slot_tag[slot + i] = upage + i + 1;
+	bitmap->npinned += pinned;
 	return 0;
 }
 
+/* The pinned page holding @upage, pinning up to @last_upage on a miss. */
 static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 			      unsigned long last_upage)
 {
 	unsigned long slot = upage & bitmap->slot_mask;
 	int ret;
 
-	if (bitmap->slot_upage[slot] != upage) {
+	if (bitmap->slot_tag[slot] != upage + 1) {
 		ret = pin_upages(bitmap, upage, last_upage);
 		if (ret) {
 			bitmap->err = ret;
@@ -143,14 +172,11 @@ static void set_bits(u8 *p, unsigned long first, unsigned long last)
 static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 		       unsigned long last)
 {
-	unsigned long page0 = bitmap->uaddr >> PAGE_SHIFT;
-	unsigned long last_upage =
-		((bitmap->uaddr + last / BITS_PER_BYTE) >> PAGE_SHIFT) - page0;
+	unsigned long last_upage = byte_upage(bitmap, last / BITS_PER_BYTE);
 
-	while (first <= last) {
+	while (first <= last && !bitmap->err) {
 		unsigned long addr = bitmap->uaddr + first / BITS_PER_BYTE;
 		unsigned long offset = offset_in_page(addr);
-		unsigned long upage = (addr >> PAGE_SHIFT) - page0;
 		/* Last bit stored in this user page. */
 		unsigned long page_last = first - first % BITS_PER_BYTE +
 					  (PAGE_SIZE - offset) * BITS_PER_BYTE - 1;
@@ -159,7 +185,8 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 		struct page *page;
 		u8 *kaddr;
 
-		page = get_upage(bitmap, upage, last_upage);
+		page = get_upage(bitmap, byte_upage(bitmap, first / BITS_PER_BYTE),
+				 last_upage);
 		if (!page)
 			return;
 		kaddr = kmap_local_page(page);
@@ -169,13 +196,82 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 	}
 }
 
+/* OR the bytes [@byte, @byte + @n) of @src into the bitmap. */
+static void or_bytes(struct iova_bitmap *bitmap, unsigned long byte,
+		     const u8 *src, unsigned long n)
+{
+	while (n && !bitmap->err) {
+		unsigned long addr = bitmap->uaddr + byte;
+		unsigned long offset = offset_in_page(addr);
+		unsigned long chunk = min(n, PAGE_SIZE - offset);
+		unsigned long upage = byte_upage(bitmap, byte);
+		struct page *page;
+		unsigned long i;
+		u8 *kaddr;
+
+		page = get_upage(bitmap, upage, upage);
+		if (!page)
+			return;
+		kaddr = kmap_local_page(page);
+		for (i = 0; i < chunk; i++)
+			kaddr[offset + i] |= src[i];
+		kunmap_local(kaddr);
+		byte += chunk;
+		src += chunk;
+		n -= chunk;
+	}
+}
+
+static void flush_word(struct iova_bitmap *bitmap)
+{
+	unsigned long byte = bitmap->word_idx * sizeof(u64);
+	u8 bytes[sizeof(u64)];
+	unsigned long i, first, last;
+
+	if (!bitmap->word_pending)
+		return;
+	bitmap->word_pending = false;
+	for (i = 0; i < sizeof(u64); i++)
+		bytes[i] = bitmap->word_mask >> (i * BITS_PER_BYTE);
+	/* Only the bytes that carry bits, never past the bitmap's end. */
+	first = __ffs64(bitmap->word_mask) / BITS_PER_BYTE;
+	last = __fls64(bitmap->word_mask) / BITS_PER_BYTE;
+	or_bytes(bitmap, byte + first, bytes + first, last - first + 1);
+}
+
+/* Make run_last exact and stop the cheap extension of the run. */
+static void close_run_end(struct iova_bitmap *bitmap)
+{
+	if (bitmap->run_open)
+		bitmap->run_last = (bitmap->run_next - 1) >> bitmap->pgshift;
+	bitmap->run_open = false;
+	bitmap->run_room = 0;
+}
+
 static void flush_run(struct iova_bitmap *bitmap)
 {
 	if (!bitmap->run_pending)
 		return;
+	close_run_end(bitmap);
 	bitmap->run_pending = false;
-	if (!bitmap->err)
-		write_bits(bitmap, bitmap->run_first, bitmap->run_last);
+	write_bits(bitmap, bitmap->run_first, bitmap->run_last);
+}
+
+static void flush_all(struct iova_bitmap *bitmap)
+{
+	flush_run(bitmap);
+	flush_word(bitmap);
+}
+
+/*
+ * Let records starting at offset @last_off + 1 extend the run cheaply.
+ * Called when the run's last bit is the one holding @last_off.
+ */
+static void open_run_end(struct iova_bitmap *bitmap, unsigned long last_off)
+{
+	bitmap->run_open = true;
+	bitmap->run_next = last_off + 1;
+	bitmap->run_room = bitmap->last_off - last_off;
 }
 
 /**
@@ -202,7 +298,7 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 				      u64 __user *data)
 {
 	struct iova_bitmap *bitmap;
-	unsigned long last_iova, nbytes, slots, i;
+	unsigned long last_iova, upages, slots;
 
 	/*
 	 * A bit standing for half the address space or more has no use and
@@ -217,35 +313,31 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	if (!bitmap)
 		return ERR_PTR(-ENOMEM);
 	bitmap->iova = iova;
-	bitmap->last_iova = last_iova;
+	bitmap->last_off = length - 1;
 	bitmap->length = length;
 	bitmap->pgshift = __ffs(page_size);
 	bitmap->nbits = ((length - 1) >> bitmap->pgshift) + 1;
 	bitmap->uaddr = (unsigned long)data;
-
-	nbytes = bitmap->nbits / BITS_PER_BYTE +
-		 !!(bitmap->nbits % BITS_PER_BYTE);
-	if (!access_ok(data, nbytes)) {
+	bitmap->nbytes = bitmap->nbits / BITS_PER_BYTE +
+			 !!(bitmap->nbits % BITS_PER_BYTE);
+	if (!access_ok(data, bitmap->nbytes)) {
 		kfree(bitmap);
 		return ERR_PTR(-EFAULT);
 	}
-	bitmap->upages = ((bitmap->uaddr + nbytes - 1) >> PAGE_SHIFT) -
-			 (bitmap->uaddr >> PAGE_SHIFT) + 1;
 
-	slots = roundup_pow_of_two(min(bitmap->upages, IOVA_BITMAP_MAX_SLOTS));
+	upages = byte_upage(bitmap, bitmap->nbytes - 1) + 1;
+	slots = roundup_pow_of_two(min(upages, IOVA_BITMAP_MAX_SLOTS));
 	bitmap->slot_mask = slots - 1;
-	bitmap->slot_upage = kvmalloc_array(slots, sizeof(*bitmap->slot_upage),
-					    GFP_KERNEL_ACCOUNT);
+	bitmap->slot_tag = kvcalloc(slots, sizeof(*bitmap->slot_tag),
+				    GFP_KERNEL_ACCOUNT);
 	bitmap->slot_page = kvmalloc_array(slots, sizeof(*bitmap->slot_page),
 					   GFP_KERNEL_ACCOUNT);
-	if (!bitmap->slot_upage || !bitmap->slot_page) {
-		kvfree(bitmap->slot_upage);
+	if (!bitmap->slot_tag || !bitmap->slot_page) {
+		kvfree(bitmap->slot_tag);
 		kvfree(bitmap->slot_page);
 		kfree(bitmap);
 		return ERR_PTR(-ENOMEM);
 	}
-	for (i = 0; i < slots; i++)
-		bitmap->slot_upage[i] = IOVA_BITMAP_NO_UPAGE;
 	return bitmap;
 }
 EXPORT_SYMBOL_NS_GPL(iova_bitmap_alloc, IOMMUFD);
@@ -265,10 +357,10 @@ void iova_bitmap_free(struct iova_bitmap *bitmap)
 {
 	unsigned long slot;
 
-	flush_run(bitmap);
-	for (slot = 0; slot <= bitmap->slot_mask; slot++)
+	flush_all(bitmap);
+	for (slot = 0; bitmap->npinned && slot <= bitmap->slot_mask; slot++)
 		release_slot(bitmap, slot);
-	kvfree(bitmap->slot_upage);
+	kvfree(bitmap->slot_tag);
 	kvfree(bitmap->slot_page);
 	kfree(bitmap);
 }
@@ -294,10 +386,65 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 	int ret;
 
 	ret = fn(bitmap, bitmap->iova, bitmap->length, opaque);
-	flush_run(bitmap);
+	flush_all(bitmap);
 	return ret ? ret : bitmap->err;
 }
 EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, IOMMUFD);
+
+/*
+ * Everything but the extension of an open run; see iova_bitmap_set().  Kept
+ * out of line so the fast path needs no stack frame.
+ */
+static noinline void set_slow(struct iova_bitmap *bitmap, unsigned long iova,
+		     size_t length)
+{
+	unsigned long off, rlast, last_off, first_bit, last_bit;
+
+	if (!length || bitmap->err)
+		return;
+	/* Clip [iova, rlast] to the range and make it offsets from its base. */
+	if (check_add_overflow(iova, length - 1, &rlast))
+		rlast = ULONG_MAX;
+	if (rlast < bitmap->iova || iova > bitmap->iova + bitmap->last_off)
+		return;
+	off = max(iova, bitmap->iova) - bitmap->iova;
+	last_off = min(rlast - bitmap->iova, bitmap->last_off);
+	first_bit = off >> bitmap->pgshift;
+	last_bit = last_off >> bitmap->pgshift;
+
+	if (bitmap->run_pending) {
+		close_run_end(bitmap);
+		if (first_bit <= bitmap->run_last + 1 &&
+		    last_bit + 1 >= bitmap->run_first) {
+			bitmap->run_first = min(bitmap->run_first, first_bit);
+			if (last_bit >= bitmap->run_last) {
+				bitmap->run_last = last_bit;
+				open_run_end(bitmap, last_off);
+			}
+			return;
+		}
+		/* Small strays collect in a word beside the run. */
+		if (first_bit / WORD_BITS == last_bit / WORD_BITS) {
+			u64 mask = GENMASK_ULL(last_bit % WORD_BITS,
+					       first_bit % WORD_BITS);
+
+			if (!bitmap->word_pending ||
+			    bitmap->word_idx != first_bit / WORD_BITS) {
+				flush_word(bitmap);
+				bitmap->word_pending = true;
+				bitmap->word_idx = first_bit / WORD_BITS;
+				bitmap->word_mask = 0;
+			}
+			bitmap->word_mask |= mask;
+			return;
+		}
+		flush_run(bitmap);
+	}
+	bitmap->run_pending = true;
+	bitmap->run_first = first_bit;
+	bitmap->run_last = last_bit;
+	open_run_end(bitmap, last_off);
+}
 
 /**
  * iova_bitmap_set() - Record IOVA [@iova, @iova + @length) as dirty.
@@ -318,28 +465,14 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, IOMMUFD);
 void iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 		     size_t length)
 {
-	unsigned long last, first_bit, last_bit;
+	unsigned long off = iova - bitmap->iova;
 
-	if (!length || bitmap->err)
-		return;
-	if (check_add_overflow(iova, length - 1, &last))
-		last = ULONG_MAX;
-	if (last < bitmap->iova || iova > bitmap->last_iova)
-		return;
-
-	first_bit = (max(iova, bitmap->iova) - bitmap->iova) >> bitmap->pgshift;
-	last_bit = (min(last, bitmap->last_iova) - bitmap->iova) >>
-		   bitmap->pgshift;
-
-	if (bitmap->run_pending && first_bit <= bitmap->run_last + 1 &&
-	    last_bit + 1 >= bitmap->run_first) {
-		bitmap->run_first = min(bitmap->run_first, first_bit);
-		bitmap->run_last = max(bitmap->run_last, last_bit);
+	/* The common case: the walker reports the next contiguous IOPTE. */
+	if (off == bitmap->run_next && length - 1 < bitmap->run_room) {
+		bitmap->run_next += length;
+		bitmap->run_room -= length;
 		return;
 	}
-	flush_run(bitmap);
-	bitmap->run_pending = true;
-	bitmap->run_first = first_bit;
-	bitmap->run_last = last_bit;
+	set_slow(bitmap, iova, length);
 }
 EXPORT_SYMBOL_NS_GPL(iova_bitmap_set, IOMMUFD);

@@ -112,8 +112,9 @@ long pin_user_pages_fast(unsigned long start, int nr_pages,
 	fakemem_stats.pin_calls++;
 	if (faults.fail_pin_nth && fakemem_stats.pin_calls == faults.fail_pin_nth)
 		return -ENOMEM;
-	if (nr_pages <= 0 || offset_in_page(start))
+	if (nr_pages <= 0)
 		return -EINVAL;
+	start &= PAGE_MASK;	/* as GUP does */
 	if (faults.short_pin && nr_pages > faults.short_pin)
 		nr_pages = faults.short_pin;
 	for (i = 0; i < nr_pages; i++) {

@@ -192,7 +192,7 @@ static void add_rec(struct hcase *c, unsigned long iova, unsigned long length)
 static void gen_records(struct rng *r, struct hcase *c)
 {
 	unsigned long nbits = case_nbits(c), ps = c->page_size, n, i;
-	unsigned long last = c->iova + (c->length - 1);
+	unsigned long last = c->iova + (c->length - 1), iova, len;
 
 	n = chance(r, 5) ? below(r, 3000) : below(r, 65);
 	for (i = 0; i < n; i++) {
@@ -231,7 +231,17 @@ static void gen_records(struct rng *r, struct hcase *c)
 			add_rec(c, ULONG_MAX - below(r, 1UL << 32), ULONG_MAX - below(r, 1UL << 32));
 			break;
 		case 18:
-			add_rec(c, c->iova, c->length);
+			if (chance(r, 30)) {
+				add_rec(c, c->iova, c->length);
+				break;
+			}
+			/* a walk: contiguous records, each where the last ended */
+			cnt = 1 + below(r, 40);
+			for (iova = c->iova + b * ps - below(r, 2) * below(r, ps);
+			     cnt--; iova += len) {
+				len = chance(r, 70) ? ps : 1 + below(r, 4 * ps);
+				add_rec(c, iova, len);
+			}
 			break;
 		default:	/* runs past the end */
 			add_rec(c, c->iova + b * ps, (nbits - b + below(r, 1000)) * ps);

@@ -2,7 +2,8 @@
 /*
  * iova_bitmap_test: seeded random differential test of lib/iova_bitmap.c.
  *
- *   iova_bitmap_test [--cases N] [--seed S] [--case K] [--fork] [-v]
+ *   iova_bitmap_test [--cases N] [--seed S] [--case K] [--fork]
+ *                    [--timeout SECONDS] [-v]
  *   iova_bitmap_test [-v] --replay FILE...	(fuzzer inputs, e.g. corpus/)
  *
  * Case K of seed S is always the same case; a failure prints the command
@@ -19,7 +20,7 @@
 
 #include "harness.h"
 
-#define CASE_TIMEOUT_S 30
+static unsigned int case_timeout_s = 30;
 
 static const char *prog;
 static u64 seed = 1;
@@ -80,7 +81,7 @@ static enum fail_kind run_one(long k, bool verbose, bool forked,
 	make_case(k, &c);
 	if (!forked) {
 		cur_case = k;
-		alarm(CASE_TIMEOUT_S);
+		alarm(case_timeout_s);
 		kind = case_run(&c, res, verbose);
 		alarm(0);
 		case_free(&c);
@@ -89,7 +90,7 @@ static enum fail_kind run_one(long k, bool verbose, bool forked,
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		alarm(CASE_TIMEOUT_S);
+		alarm(case_timeout_s);
 		signal(SIGALRM, SIG_DFL);
 		kind = case_run(&c, res, verbose);
 		if (kind != FK_NONE)
@@ -128,6 +129,8 @@ int main(int argc, char **argv)
 			only = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--fork"))
 			forked = true;
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			case_timeout_s = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "-v"))
 			verbose = true;
 		else if (!strcmp(argv[i], "--replay")) {
@@ -138,7 +141,7 @@ int main(int argc, char **argv)
 			return bad;
 		}
 		else {
-			fprintf(stderr, "usage: %s [--cases N] [--seed S] [--case K] [--fork] [-v] | --replay FILE...\n", prog);
+			fprintf(stderr, "usage: %s [--cases N] [--seed S] [--case K] [--fork] [--timeout S] [-v] | --replay FILE...\n", prog);
 			return 2;
 		}
 	}

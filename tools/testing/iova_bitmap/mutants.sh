@@ -12,8 +12,11 @@ trap 'rm -rf "$work"' EXIT
 mutants=(
 	"last-bit-off-by-one|s/set_bits(kaddr + offset, shift, shift + chunk_last - first);/set_bits(kaddr + offset, shift, shift + chunk_last - first - (chunk_last > first));/"
 	"ignore-pointer-page-offset|s/unsigned long offset = offset_in_page(addr);/unsigned long offset = 0;/"
-	"no-clip-at-end|s/last_bit = (min(last, bitmap->last_iova) - bitmap->iova) >>/last_bit = (last - bitmap->iova) >>/"
-	"no-clip-at-start|s/first_bit = (max(iova, bitmap->iova) - bitmap->iova)/first_bit = (iova - bitmap->iova)/"
+	"no-clip-at-end|s/last_off = min(rlast - bitmap->iova, bitmap->last_off);/last_off = rlast - bitmap->iova;/"
+	"no-clip-at-start|s/off = max(iova, bitmap->iova) - bitmap->iova;/off = iova - bitmap->iova;/"
+	"fast-path-overruns-range|s/length - 1 < bitmap->run_room/length - 1 <= bitmap->run_room/"
+	"word-flush-drops-last-byte|s/bytes + first, last - first + 1);/bytes + first, last - first);/"
+	"run-end-not-derived|s/bitmap->run_last = (bitmap->run_next - 1) >> bitmap->pgshift;/;/"
 	"swallow-pin-error|s/bitmap->err = ret;/(void)ret;/"
 	"leak-pins-at-free|s/release_slot(bitmap, slot);\$/(void)slot;/"
 	"no-merge-check|s/first_bit <= bitmap->run_last + 1 \&\&/first_bit <= bitmap->run_last + 2 \&\&/"

@@ -24,6 +24,7 @@ typedef unsigned int gfp_t;
 
 #define __user
 #define __must_check
+#define noinline __attribute__((noinline))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define IS_ENABLED(option) option
@@ -71,6 +72,18 @@ static inline unsigned long __fls(unsigned long w)
 	return BITS_PER_LONG - 1 - __builtin_clzl(w);
 }
 
+static inline unsigned long __ffs64(u64 w)
+{
+	return __builtin_ctzll(w);
+}
+
+static inline unsigned long __fls64(u64 w)
+{
+	return 63 - __builtin_clzll(w);
+}
+
+#define GENMASK_ULL(h, l) ((~0ULL << (l)) & (~0ULL >> (63 - (h))))
+
 static inline unsigned long roundup_pow_of_two(unsigned long n)
 {
 	return n <= 1 ? 1 : 1UL << (__fls(n - 1) + 1);
@@ -93,6 +106,7 @@ void shim_free(const void *p);
 #define kcalloc(n, size, gfp) shim_alloc((n) * (size), true)
 #define kvmalloc_array(n, size, gfp) shim_alloc((n) * (size), false)
 #define kvcalloc(n, size, gfp) shim_alloc((n) * (size), true)
+#define kvzalloc(size, gfp) shim_alloc(size, true)
 #define kfree(p) shim_free(p)
 #define kvfree(p) shim_free(p)
 unsigned long __get_free_page(gfp_t gfp);
@@ -117,14 +131,25 @@ void shim_kunmap(const void *addr);
 bool access_ok(const void __user *addr, unsigned long size);
 void shim_warn(const char *file, int line);
 
-/* Kernel bitmap helpers the 6.12 baseline uses. */
+/* Kernel bitmap helper the 6.12 baseline uses: whole words at a time. */
 static inline void bitmap_set(unsigned long *map, unsigned int start,
 			      unsigned int nbits)
 {
-	unsigned int i;
+	unsigned long *p = map + start / BITS_PER_LONG;
+	unsigned int head = start % BITS_PER_LONG;
 
-	for (i = start; i < start + nbits; i++)
-		map[i / BITS_PER_LONG] |= 1UL << (i % BITS_PER_LONG);
+	if (!nbits)
+		return;
+	if (head + nbits <= BITS_PER_LONG) {
+		*p |= (~0UL >> (BITS_PER_LONG - nbits)) << head;
+		return;
+	}
+	*p++ |= ~0UL << head;
+	nbits -= BITS_PER_LONG - head;
+	for (; nbits >= BITS_PER_LONG; nbits -= BITS_PER_LONG)
+		*p++ = ~0UL;
+	if (nbits)
+		*p |= ~0UL >> (BITS_PER_LONG - nbits);
 }
 
 #endif
