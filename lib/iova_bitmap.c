@@ -235,7 +235,7 @@ static void flush_word(struct iova_bitmap *bitmap)
 		bytes[i] = bitmap->word_mask >> (i * BITS_PER_BYTE);
 	/* Only the bytes that carry bits, never past the bitmap's end. */
 	first = __ffs64(bitmap->word_mask) / BITS_PER_BYTE;
-	last = __fls64(bitmap->word_mask) / BITS_PER_BYTE;
+	last = (fls64(bitmap->word_mask) - 1) / BITS_PER_BYTE;
 	or_bytes(bitmap, byte + first, bytes + first, last - first + 1);
 }
 
@@ -395,8 +395,8 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, IOMMUFD);
  * Everything but the extension of an open run; see iova_bitmap_set().  Kept
  * out of line so the fast path needs no stack frame.
  */
-static noinline void set_slow(struct iova_bitmap *bitmap, unsigned long iova,
-		     size_t length)
+static noinline void set_slow(struct iova_bitmap *bitmap,
+			      unsigned long iova, size_t length)
 {
 	unsigned long off, rlast, last_off, first_bit, last_bit;
 

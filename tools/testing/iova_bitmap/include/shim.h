@@ -77,9 +77,9 @@ static inline unsigned long __ffs64(u64 w)
 	return __builtin_ctzll(w);
 }
 
-static inline unsigned long __fls64(u64 w)
+static inline int fls64(u64 w)
 {
-	return 63 - __builtin_clzll(w);
+	return w ? 64 - __builtin_clzll(w) : 0;
 }
 
 #define GENMASK_ULL(h, l) ((~0ULL << (l)) & (~0ULL >> (63 - (h))))
