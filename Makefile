@@ -3,8 +3,10 @@
 #   make check   every test layer; ends with "N passed, N failed"
 T := tooling
 
+H := tools/testing/iova_bitmap
+
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base clean distclean
+	kconfig-proof-base harness fuzz bench baseline clean distclean
 
 run:
 	@$(T)/run.sh
@@ -36,8 +38,24 @@ kconfig-proof: tree
 kconfig-proof-base: tree
 	@$(T)/kconfig-proof.sh --base
 
+# The user-space harness alone (seconds), libFuzzer (FUZZ_SECONDS, default
+# 30 minutes), the record-pattern benchmark and the 6.12 baseline.
+harness:
+	@$(T)/harness.sh
+
+fuzz:
+	@$(T)/deps.sh --fuzz
+	$(MAKE) -C $(H) fuzz
+
+bench: tree
+	$(MAKE) -C $(H) bench
+
+baseline: tree
+	$(MAKE) -C $(H) baseline
+
 clean:
 	rm -rf build/guest build/check build/kconfig-proof
+	$(MAKE) -C $(H) clean
 
 distclean:
 	rm -rf build
