@@ -22,10 +22,10 @@ filter='.'
 [ "$mode" = check ] && filter='^(### |# Totals|# (PASSED|FAILED|SKIP)|not ok|ok [0-9]+ [a-z_]+$|# [0-9]+ passed)'
 # Known 6.12 failures are counted by results.py; keep them off the screen.
 sed -e '/^\s*#/d' -e '/^\s*$/d' -e 's/ .*//' "$REPO/tooling/selftests-6.12-xfail" >"$out/xfail.names"
-tail -n +1 -F "$out/tests.log" 2>/dev/null | grep --line-buffered -E "$filter" |
+# tail --pid ends with this script, so nothing is left holding stdout open.
+tail -n +1 -F --pid=$$ "$out/tests.log" 2>/dev/null |
+	grep --line-buffered -E "$filter" |
 	grep --line-buffered -v -F -f "$out/xfail.names" &
-tailpid=$!
-trap 'kill $tailpid 2>/dev/null || true' EXIT
 
 log "booting $OBJ/arch/x86/boot/bzImage ($mode, timeout ${timeout_s}s, logs in $out)"
 start=$(date +%s)
@@ -41,7 +41,7 @@ timeout "$timeout_s" qemu-system-x86_64 \
 	</dev/null
 rc=$?
 set -e
-sleep 1
+sleep 1	# let the progress pipeline print the last lines
 echo "$(( $(date +%s) - start ))" >"$out/seconds"
 [ $rc = 124 ] && echo "### TIMEOUT after ${timeout_s}s" >>"$out/tests.log"
 log "guest finished in $(cat "$out/seconds")s (qemu rc=$rc)"
