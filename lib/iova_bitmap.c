@@ -22,17 +22,21 @@
  *   bitmap and no bit at or beyond nbits is ever written.
  * - Records are buffered, because walkers make one call per dirty IOPTE:
  *   records that touch or overlap the pending run extend it (a record that
- *   starts exactly where the run ends costs two compares), records within
- *   one 64-bit word of the bitmap collect in a pending word.  Both are
+ *   starts exactly where the run ends costs two compares and a store),
+ *   records within one 64-bit word of the bitmap collect in a pending word
+ *   (a record inside that word's IOVA span skips clipping).  Both are
  *   written out when a record does not fit them, before
  *   iova_bitmap_for_each() returns and at iova_bitmap_free().
  * - User pages are pinned when a write first touches them and stay pinned
  *   in a direct-mapped cache until evicted or freed.  Nothing pins pages
- *   that no record touches.
+ *   that no record touches.  The cache starts small, so a bitmap that
+ *   receives few records costs little, and grows when records jump back
+ *   and forth, so unsorted streams do not unpin and re-pin the same pages.
  * - The first failure to store a record (pin failure, fault) is latched;
  *   later records are dropped and iova_bitmap_for_each() returns it.
  */
 #include <linux/bitops.h>
+#include <linux/build_bug.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/highmem.h>
@@ -44,46 +48,46 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-/* Most user pages kept pinned at once; a power of two. */
+/* User pages kept pinned at once: at first, and at most; powers of two. */
+#define IOVA_BITMAP_MIN_SLOTS	64UL
 #define IOVA_BITMAP_MAX_SLOTS	4096UL
 /* Most pages pinned by one call when a write enters unpinned pages. */
 #define IOVA_BITMAP_PIN_BATCH	64UL
 #define WORD_BITS		64UL
 
 struct iova_bitmap {
-	unsigned long iova;		/* IOVA of bit 0 */
+	/* Read and written inline by iova_bitmap_set(); must come first. */
+	struct iova_bitmap_pending pend;
+
 	unsigned long last_off;		/* offset of the last IOVA covered */
-	size_t length;			/* as given to iova_bitmap_alloc() */
-	unsigned int pgshift;		/* log2 of the page size */
 	unsigned long nbits;		/* bits in the bitmap */
 	unsigned long nbytes;		/* bytes of user memory it spans */
 	unsigned long uaddr;		/* user address of byte 0 */
 
 	/*
 	 * Pending run of bits [run_first, run_last].  While run_open, the run
-	 * ends at IOVA offset run_next - 1, run_room bytes of the range follow
-	 * it, and run_last is derived from run_next: a record at run_next of
-	 * at most run_room bytes just moves run_next.  run_room is 0 whenever
-	 * the run is not open.
+	 * ends at IOVA pend.run_next - 1, clipped to the range, and run_last
+	 * is derived from that: a record at pend.run_next just moves it.  The
+	 * new value is computed from the record alone, so back-to-back
+	 * records do not wait on each other's store.
 	 */
 	bool run_pending;
 	bool run_open;
 	unsigned long run_first;
 	unsigned long run_last;
-	unsigned long run_next;
-	unsigned long run_room;
 
-	bool word_pending;		/* bits of word_mask in word word_idx */
-	unsigned long word_idx;
-	u64 word_mask;
+	unsigned long word_idx;		/* the pending word, if pend.word_span */
 
 	int err;			/* first error, or 0 */
 
 	unsigned long slot_mask;	/* slots - 1 */
+	unsigned long slot_limit;	/* most slots this bitmap can use */
 	unsigned long *slot_tag;	/* upage + 1 held by a slot, 0 if none */
 	struct page **slot_page;
 	unsigned long npinned;		/* slots holding a page */
 };
+
+static_assert(offsetof(struct iova_bitmap, pend) == 0);
 
 static unsigned long upage_addr(const struct iova_bitmap *bitmap,
 				unsigned long upage)
@@ -108,9 +112,55 @@ static void release_slot(struct iova_bitmap *bitmap, unsigned long slot)
 	bitmap->npinned--;
 }
 
+static int alloc_slots(struct iova_bitmap *bitmap, unsigned long slots)
+{
+	bitmap->slot_tag = kvcalloc(slots, sizeof(*bitmap->slot_tag),
+				    GFP_KERNEL_ACCOUNT);
+	bitmap->slot_page = kvmalloc_array(slots, sizeof(*bitmap->slot_page),
+					   GFP_KERNEL_ACCOUNT);
+	if (!bitmap->slot_tag || !bitmap->slot_page) {
+		kvfree(bitmap->slot_tag);
+		kvfree(bitmap->slot_page);
+		return -ENOMEM;
+	}
+	bitmap->slot_mask = slots - 1;
+	return 0;
+}
+
+/*
+ * Move the pinned pages into a cache eight times larger.  Pages keep their
+ * pins; a page's slot is its upage's low bits, so no two of them collide.
+ * Failing to grow is harmless: the cache keeps evicting.
+ */
+static void grow_slots(struct iova_bitmap *bitmap)
+{
+	unsigned long *old_tag = bitmap->slot_tag;
+	struct page **old_page = bitmap->slot_page;
+	unsigned long old_mask = bitmap->slot_mask;
+	unsigned long slots = min((old_mask + 1) * 8, bitmap->slot_limit);
+	unsigned long i, slot;
+
+	if (alloc_slots(bitmap, slots)) {
+		bitmap->slot_tag = old_tag;
+		bitmap->slot_page = old_page;
+		bitmap->slot_mask = old_mask;
+		return;
+	}
+	for (i = 0; i <= old_mask; i++) {
+		if (!old_tag[i])
+			continue;
+		slot = (old_tag[i] - 1) & bitmap->slot_mask;
+		bitmap->slot_tag[slot] = old_tag[i];
+		bitmap->slot_page[slot] = old_page[i];
+	}
+	kvfree(old_tag);
+	kvfree(old_page);
+}
+
 /*
  * Pin @upage and as many following pages up to @last_upage as fit in
- * consecutive slots, evicting whatever those slots held.
+ * consecutive slots, evicting whatever those slots held.  Evicting a page
+ * that lies after @upage means records went back: grow instead if allowed.
  */
 static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 		      unsigned long last_upage)
@@ -119,6 +169,11 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 	unsigned long n, i;
 	long pinned;
 
+	if (bitmap->slot_tag[slot] > upage + 1 &&
+	    bitmap->slot_mask + 1 < bitmap->slot_limit) {
+		grow_slots(bitmap);
+		slot = upage & bitmap->slot_mask;
+	}
 	n = min3(last_upage - upage + 1, IOVA_BITMAP_PIN_BATCH,
 		 bitmap->slot_mask + 1 - slot);
 	for (i = 0; i < n; i++)
@@ -147,6 +202,8 @@ static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 			bitmap->err = ret;
 			return NULL;
 		}
+		/* Pinning may have grown the cache. */
+		slot = upage & bitmap->slot_mask;
 	}
 	return bitmap->slot_page[slot];
 }
@@ -196,56 +253,86 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 	}
 }
 
-/* OR the bytes [@byte, @byte + @n) of @src into the bitmap. */
-static void or_bytes(struct iova_bitmap *bitmap, unsigned long byte,
-		     const u8 *src, unsigned long n)
+/*
+ * OR the pending word into the bitmap: only the bytes that carry bits, so
+ * nothing past the bitmap's end is touched.  The word's bytes may straddle
+ * two user pages when the user pointer is not 8-byte aligned.
+ */
+static void flush_word(struct iova_bitmap *bitmap)
 {
-	while (n && !bitmap->err) {
-		unsigned long addr = bitmap->uaddr + byte;
-		unsigned long offset = offset_in_page(addr);
-		unsigned long chunk = min(n, PAGE_SIZE - offset);
+	u64 mask = bitmap->pend.word_mask;
+	unsigned long word_byte = bitmap->word_idx * sizeof(u64);
+	unsigned long byte, last;
+
+	if (!bitmap->pend.word_span)
+		return;
+	bitmap->pend.word_span = 0;
+	byte = word_byte + __ffs64(mask) / BITS_PER_BYTE;
+	last = word_byte + (fls64(mask) - 1) / BITS_PER_BYTE;
+	mask >>= (byte - word_byte) * BITS_PER_BYTE;
+	while (byte <= last && !bitmap->err) {
+		unsigned long offset = offset_in_page(bitmap->uaddr + byte);
 		unsigned long upage = byte_upage(bitmap, byte);
+		unsigned long chunk_last = min(last,
+					       byte + PAGE_SIZE - 1 - offset);
 		struct page *page;
-		unsigned long i;
 		u8 *kaddr;
 
 		page = get_upage(bitmap, upage, upage);
 		if (!page)
 			return;
 		kaddr = kmap_local_page(page);
-		for (i = 0; i < chunk; i++)
-			kaddr[offset + i] |= src[i];
+		for (; byte <= chunk_last; byte++, offset++) {
+			kaddr[offset] |= (u8)mask;
+			mask >>= BITS_PER_BYTE;
+		}
 		kunmap_local(kaddr);
-		byte += chunk;
-		src += chunk;
-		n -= chunk;
 	}
 }
 
-static void flush_word(struct iova_bitmap *bitmap)
+/* Make @word_idx the pending word, with no bits set yet. */
+static void start_word(struct iova_bitmap *bitmap, unsigned long word_idx)
 {
-	unsigned long byte = bitmap->word_idx * sizeof(u64);
-	u8 bytes[sizeof(u64)];
-	unsigned long i, first, last;
+	unsigned long first_bit = word_idx * WORD_BITS;
+	unsigned long last_bit = min(first_bit + WORD_BITS - 1,
+				     bitmap->nbits - 1);
+	/* The low pgshift bits are clear, so adding a page less one is safe. */
+	unsigned long last_off = min((last_bit << bitmap->pend.pgshift) +
+				     (BIT(bitmap->pend.pgshift) - 1),
+				     bitmap->last_off);
 
-	if (!bitmap->word_pending)
-		return;
-	bitmap->word_pending = false;
-	for (i = 0; i < sizeof(u64); i++)
-		bytes[i] = bitmap->word_mask >> (i * BITS_PER_BYTE);
-	/* Only the bytes that carry bits, never past the bitmap's end. */
-	first = __ffs64(bitmap->word_mask) / BITS_PER_BYTE;
-	last = (fls64(bitmap->word_mask) - 1) / BITS_PER_BYTE;
-	or_bytes(bitmap, byte + first, bytes + first, last - first + 1);
+	flush_word(bitmap);
+	bitmap->word_idx = word_idx;
+	bitmap->pend.word_off = first_bit << bitmap->pend.pgshift;
+	bitmap->pend.word_span = last_off - bitmap->pend.word_off + 1;
+	bitmap->pend.word_mask = 0;
+}
+
+static void add_to_word(struct iova_bitmap *bitmap, unsigned long first_bit,
+			unsigned long last_bit)
+{
+	bitmap->pend.word_mask |= GENMASK_ULL(last_bit % WORD_BITS,
+					 first_bit % WORD_BITS);
+}
+
+/* The pending run's last bit. */
+static unsigned long run_last(const struct iova_bitmap *bitmap)
+{
+	const struct iova_bitmap_pending *pend = &bitmap->pend;
+
+	if (!bitmap->run_open)
+		return bitmap->run_last;
+	/* run_next > iova: it starts past a record's end and never wraps. */
+	return min(pend->run_next - 1 - pend->iova, bitmap->last_off) >>
+	       pend->pgshift;
 }
 
 /* Make run_last exact and stop the cheap extension of the run. */
 static void close_run_end(struct iova_bitmap *bitmap)
 {
-	if (bitmap->run_open)
-		bitmap->run_last = (bitmap->run_next - 1) >> bitmap->pgshift;
+	bitmap->run_last = run_last(bitmap);
 	bitmap->run_open = false;
-	bitmap->run_room = 0;
+	bitmap->pend.run_next = ULONG_MAX;
 }
 
 static void flush_run(struct iova_bitmap *bitmap)
@@ -269,9 +356,11 @@ static void flush_all(struct iova_bitmap *bitmap)
  */
 static void open_run_end(struct iova_bitmap *bitmap, unsigned long last_off)
 {
+	/* A run ending at ULONG_MAX cannot be extended. */
+	if (bitmap->pend.iova + last_off == ULONG_MAX)
+		return;
 	bitmap->run_open = true;
-	bitmap->run_next = last_off + 1;
-	bitmap->run_room = bitmap->last_off - last_off;
+	bitmap->pend.run_next = bitmap->pend.iova + last_off + 1;
 }
 
 /**
@@ -312,11 +401,11 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	bitmap = kzalloc(sizeof(*bitmap), GFP_KERNEL_ACCOUNT);
 	if (!bitmap)
 		return ERR_PTR(-ENOMEM);
-	bitmap->iova = iova;
+	bitmap->pend.iova = iova;
+	bitmap->pend.run_next = ULONG_MAX;	/* no run yet */
 	bitmap->last_off = length - 1;
-	bitmap->length = length;
-	bitmap->pgshift = __ffs(page_size);
-	bitmap->nbits = ((length - 1) >> bitmap->pgshift) + 1;
+	bitmap->pend.pgshift = __ffs(page_size);
+	bitmap->nbits = ((length - 1) >> bitmap->pend.pgshift) + 1;
 	bitmap->uaddr = (unsigned long)data;
 	bitmap->nbytes = bitmap->nbits / BITS_PER_BYTE +
 			 !!(bitmap->nbits % BITS_PER_BYTE);
@@ -326,15 +415,10 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	}
 
 	upages = byte_upage(bitmap, bitmap->nbytes - 1) + 1;
-	slots = roundup_pow_of_two(min(upages, IOVA_BITMAP_MAX_SLOTS));
-	bitmap->slot_mask = slots - 1;
-	bitmap->slot_tag = kvcalloc(slots, sizeof(*bitmap->slot_tag),
-				    GFP_KERNEL_ACCOUNT);
-	bitmap->slot_page = kvmalloc_array(slots, sizeof(*bitmap->slot_page),
-					   GFP_KERNEL_ACCOUNT);
-	if (!bitmap->slot_tag || !bitmap->slot_page) {
-		kvfree(bitmap->slot_tag);
-		kvfree(bitmap->slot_page);
+	bitmap->slot_limit = roundup_pow_of_two(min(upages,
+						    IOVA_BITMAP_MAX_SLOTS));
+	slots = min(bitmap->slot_limit, IOVA_BITMAP_MIN_SLOTS);
+	if (alloc_slots(bitmap, slots)) {
 		kfree(bitmap);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -385,19 +469,28 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 {
 	int ret;
 
-	ret = fn(bitmap, bitmap->iova, bitmap->length, opaque);
+	ret = fn(bitmap, bitmap->pend.iova, bitmap->last_off + 1, opaque);
 	flush_all(bitmap);
 	return ret ? ret : bitmap->err;
 }
 EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, IOMMUFD);
 
-/*
- * Everything but the extension of an open run; see iova_bitmap_set().  Kept
- * out of line so the fast path needs no stack frame.
+/**
+ * __iova_bitmap_set() - The out-of-line part of iova_bitmap_set().
+ * @bitmap: Bitmap from iova_bitmap_alloc().
+ * @iova: First dirty IOVA.
+ * @length: Bytes of dirty IOVA space; 0 records nothing.
+ *
+ * Takes any record, including those iova_bitmap_set() handles inline;
+ * callers use iova_bitmap_set().
+ *
+ * Context: Process context.  May sleep (it may pin user pages).  Not safe
+ * against concurrent calls on the same @bitmap.
  */
-static noinline void set_slow(struct iova_bitmap *bitmap,
-			      unsigned long iova, size_t length)
+void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
+		       size_t length)
 {
+	unsigned long base = bitmap->pend.iova;
 	unsigned long off, rlast, last_off, first_bit, last_bit;
 
 	if (!length || bitmap->err)
@@ -405,17 +498,17 @@ static noinline void set_slow(struct iova_bitmap *bitmap,
 	/* Clip [iova, rlast] to the range and make it offsets from its base. */
 	if (check_add_overflow(iova, length - 1, &rlast))
 		rlast = ULONG_MAX;
-	if (rlast < bitmap->iova || iova > bitmap->iova + bitmap->last_off)
+	if (rlast < base || iova > base + bitmap->last_off)
 		return;
-	off = max(iova, bitmap->iova) - bitmap->iova;
-	last_off = min(rlast - bitmap->iova, bitmap->last_off);
-	first_bit = off >> bitmap->pgshift;
-	last_bit = last_off >> bitmap->pgshift;
+	off = max(iova, base) - base;
+	last_off = min(rlast - base, bitmap->last_off);
+	first_bit = off >> bitmap->pend.pgshift;
+	last_bit = last_off >> bitmap->pend.pgshift;
 
 	if (bitmap->run_pending) {
-		close_run_end(bitmap);
-		if (first_bit <= bitmap->run_last + 1 &&
+		if (first_bit <= run_last(bitmap) + 1 &&
 		    last_bit + 1 >= bitmap->run_first) {
+			close_run_end(bitmap);
 			bitmap->run_first = min(bitmap->run_first, first_bit);
 			if (last_bit >= bitmap->run_last) {
 				bitmap->run_last = last_bit;
@@ -423,19 +516,12 @@ static noinline void set_slow(struct iova_bitmap *bitmap,
 			}
 			return;
 		}
-		/* Small strays collect in a word beside the run. */
+		/* Small strays collect in a word; the run stays open. */
 		if (first_bit / WORD_BITS == last_bit / WORD_BITS) {
-			u64 mask = GENMASK_ULL(last_bit % WORD_BITS,
-					       first_bit % WORD_BITS);
-
-			if (!bitmap->word_pending ||
-			    bitmap->word_idx != first_bit / WORD_BITS) {
-				flush_word(bitmap);
-				bitmap->word_pending = true;
-				bitmap->word_idx = first_bit / WORD_BITS;
-				bitmap->word_mask = 0;
-			}
-			bitmap->word_mask |= mask;
+			if (!bitmap->pend.word_span ||
+			    bitmap->word_idx != first_bit / WORD_BITS)
+				start_word(bitmap, first_bit / WORD_BITS);
+			add_to_word(bitmap, first_bit, last_bit);
 			return;
 		}
 		flush_run(bitmap);
@@ -445,34 +531,4 @@ static noinline void set_slow(struct iova_bitmap *bitmap,
 	bitmap->run_last = last_bit;
 	open_run_end(bitmap, last_off);
 }
-
-/**
- * iova_bitmap_set() - Record IOVA [@iova, @iova + @length) as dirty.
- * @bitmap: Bitmap from iova_bitmap_alloc().
- * @iova: First dirty IOVA.
- * @length: Bytes of dirty IOVA space; 0 records nothing.
- *
- * Sets every bit whose page intersects the range.  The part of the range
- * outside the bitmap's IOVA range is ignored, so walkers may report whole
- * huge IOPTEs that straddle its ends.  The record may be buffered until
- * the next record, the end of iova_bitmap_for_each() or
- * iova_bitmap_free(); a failure to store it is reported by
- * iova_bitmap_for_each().
- *
- * Context: Process context.  May sleep (it may pin user pages).  Not safe
- * against concurrent calls on the same @bitmap.
- */
-void iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
-		     size_t length)
-{
-	unsigned long off = iova - bitmap->iova;
-
-	/* The common case: the walker reports the next contiguous IOPTE. */
-	if (off == bitmap->run_next && length - 1 < bitmap->run_room) {
-		bitmap->run_next += length;
-		bitmap->run_room -= length;
-		return;
-	}
-	set_slow(bitmap, iova, length);
-}
-EXPORT_SYMBOL_NS_GPL(iova_bitmap_set, IOMMUFD);
+EXPORT_SYMBOL_NS_GPL(__iova_bitmap_set, IOMMUFD);

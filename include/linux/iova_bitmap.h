@@ -10,8 +10,9 @@
 #ifndef _IOVA_BITMAP_H_
 #define _IOVA_BITMAP_H_
 
-#include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/types.h>
 
 struct iova_bitmap;
 
@@ -29,14 +30,81 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
 				void *opaque);
 
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
+/**
+ * struct iova_bitmap_pending - Records not yet written, as seen inline.
+ * @iova: IOVA of bit 0.
+ * @pgshift: log2 of the IOVA bytes one bit stands for.
+ * @run_next: While the pending run is open, the IOVA just past it, which
+ *            may lie past the bitmap's range (the run is clipped when it
+ *            is written); ULONG_MAX otherwise, where no record fits.
+ * @word_off: Offset of the first IOVA the pending word stands for.
+ * @word_span: IOVA bytes the pending word stands for; 0 if none is pending.
+ * @word_mask: Bits of the pending word recorded so far.
+ *
+ * The first member of struct iova_bitmap, the rest of which is private to
+ * lib/iova_bitmap.c.  Walkers make one iova_bitmap_set() call per dirty
+ * IOPTE, so the two common cases - the next contiguous IOPTE, and a stray
+ * within 64 bits of the previous one - are handled inline, without a call.
+ * Nothing outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
+ */
+struct iova_bitmap_pending {
+	unsigned long iova;
+	unsigned int pgshift;
+	unsigned long run_next;
+	unsigned long word_off;
+	unsigned long word_span;
+	u64 word_mask;
+};
+
 struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 				      unsigned long page_size,
 				      u64 __user *data);
 void iova_bitmap_free(struct iova_bitmap *bitmap);
 int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 			 iova_bitmap_fn_t fn);
-void iova_bitmap_set(struct iova_bitmap *bitmap,
-		     unsigned long iova, size_t length);
+void __iova_bitmap_set(struct iova_bitmap *bitmap,
+		       unsigned long iova, size_t length);
+
+/**
+ * iova_bitmap_set() - Record IOVA [@iova, @iova + @length) as dirty.
+ * @bitmap: Bitmap from iova_bitmap_alloc().
+ * @iova: First dirty IOVA.
+ * @length: Bytes of dirty IOVA space; 0 records nothing.
+ *
+ * Sets every bit whose page intersects the range.  The part of the range
+ * outside the bitmap's IOVA range is ignored, so walkers may report whole
+ * huge IOPTEs that straddle its ends.  Records may come in any order.  A
+ * record may be buffered until the next record, the end of
+ * iova_bitmap_for_each() or iova_bitmap_free(); a failure to store it is
+ * reported by iova_bitmap_for_each().
+ *
+ * Context: Process context.  May sleep (it may pin user pages).  Not safe
+ * against concurrent calls on the same @bitmap.
+ */
+static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
+				   unsigned long iova, size_t length)
+{
+	/* The first member of struct iova_bitmap. */
+	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
+	unsigned long off, word_pos;
+
+	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
+	if (iova == p->run_next && iova + length > iova) {
+		p->run_next = iova + length;
+		return;
+	}
+	/* A stray inside the pending word's IOVA span: no clipping needed. */
+	off = iova - p->iova;
+	word_pos = off - p->word_off;
+	if (word_pos < p->word_span && length - 1 < p->word_span - word_pos) {
+		p->word_mask |= GENMASK_ULL(((off + length - 1) >> p->pgshift) %
+					    BITS_PER_TYPE(u64),
+					    (off >> p->pgshift) %
+					    BITS_PER_TYPE(u64));
+		return;
+	}
+	__iova_bitmap_set(bitmap, iova, length);
+}
 #else
 /*
  * Without the library nothing can be recorded: allocation yields no bitmap

@@ -2,7 +2,7 @@
 /*
  * iova_bitmap_bench: time one record pattern through the library linked in.
  *
- *   iova_bitmap_bench PATTERN [--reps N]
+ *   iova_bitmap_bench PATTERN [--reps N | --once]
  *
  * Prints "PATTERN records ns_per_record total_ns" for the fastest of N runs
  * (alloc + for_each + free).  bench.sh runs this binary for our library and
@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "include/shim.h"
-#include "include/linux/iova_bitmap.h"
+#include <linux/iova_bitmap.h>
 #include "fakemem.h"
 
 #define SZ_4K	(1UL << 12)
@@ -103,7 +103,8 @@ static double run_memset(unsigned long bytes)
 	return now_ns() - t;
 }
 
-static double run_pattern(const struct pattern *p, unsigned long uaddr)
+/* Not inlined: bench.sh --icount counts instructions inside it only. */
+static noinline double run_pattern(const struct pattern *p, unsigned long uaddr)
 {
 	struct iova_bitmap *b;
 	double t;
@@ -131,14 +132,17 @@ int main(int argc, char **argv)
 	unsigned long uaddr, nbytes, i, s = 12345;
 	int reps = 5, r;
 	double best = 1e30;
-	bool do_memset;
+	bool do_memset, once;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s S1..S6|memset [--reps N]\n", argv[0]);
+		fprintf(stderr, "usage: %s S1..S6|memset [--reps N|--once]\n",
+			argv[0]);
 		return 2;
 	}
 	if (argc >= 4 && !strcmp(argv[2], "--reps"))
 		reps = atoi(argv[3]);
+	/* --once: a single run, no warm-up (for instruction counting) */
+	once = argc >= 3 && !strcmp(argv[2], "--once");
 	do_memset = !strcmp(argv[1], "memset");
 	for (i = 0; i < ARRAY_SIZE(patterns); i++)
 		if (!strcmp(argv[1], patterns[i].name))
@@ -165,8 +169,11 @@ int main(int argc, char **argv)
 	}
 	nbytes = p->length / SZ_4K / 8;
 	uaddr = fakemem_map(nbytes / PAGE_SIZE + 1);
-	run_pattern(p, uaddr);		/* warm the allocator and the caches */
-	if (p->nrec == 1)
+	if (once)
+		reps = 1;
+	else
+		run_pattern(p, uaddr);	/* warm the allocator and the caches */
+	if (p->nrec == 1 && !once)
 		reps *= 50;		/* one-record patterns take microseconds */
 	for (r = 0; r < reps; r++) {
 		double t = run_pattern(p, uaddr);

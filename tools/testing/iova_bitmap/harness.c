@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "include/shim.h"
-#include "include/linux/iova_bitmap.h"
+#include <linux/iova_bitmap.h>
 #include "fakemem.h"
 #include "harness.h"
 

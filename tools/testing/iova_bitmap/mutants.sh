@@ -1,28 +1,41 @@
 #!/bin/bash
 # Show that the differential test can fail: each mutant is lib/iova_bitmap.c
-# with one deliberate bug (a sed expression); the harness must catch every
-# one within CASES cases.  Prints KTAP; exit 1 if a mutant survives.
+# or include/linux/iova_bitmap.h (the inline fast paths) with one deliberate
+# bug (a sed expression applied to both); the harness must catch every one
+# within CASES cases.  Prints KTAP; exit 1 if a mutant survives.
 set -u
 cd "$(dirname "$0")"
-KDIR=${KDIR:-../../..}
+KDIR=$(cd "${KDIR:-../../..}" && pwd)
 CASES=${CASES:-20000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/include/linux"
 
 mutants=(
 	"last-bit-off-by-one|s/set_bits(kaddr + offset, shift, shift + chunk_last - first);/set_bits(kaddr + offset, shift, shift + chunk_last - first - (chunk_last > first));/"
 	"ignore-pointer-page-offset|s/unsigned long offset = offset_in_page(addr);/unsigned long offset = 0;/"
-	"no-clip-at-end|s/last_off = min(rlast - bitmap->iova, bitmap->last_off);/last_off = rlast - bitmap->iova;/"
-	"no-clip-at-start|s/off = max(iova, bitmap->iova) - bitmap->iova;/off = iova - bitmap->iova;/"
-	"fast-path-overruns-range|s/length - 1 < bitmap->run_room/length - 1 <= bitmap->run_room/"
-	"word-flush-drops-last-byte|s/bytes + first, last - first + 1);/bytes + first, last - first);/"
-	"run-end-not-derived|s/bitmap->run_last = (bitmap->run_next - 1) >> bitmap->pgshift;/;/"
+	"no-clip-at-end|s/last_off = min(rlast - base, bitmap->last_off);/last_off = rlast - base;/"
+	"no-clip-at-start|s/off = max(iova, base) - base;/off = iova - base;/"
+	"run-not-clipped-at-end|s/min(pend->run_next - 1 - pend->iova, bitmap->last_off)/(pend->run_next - 1 - pend->iova)/"
+	"fast-path-ignores-wrap|s/iova == p->run_next \&\& iova + length > iova/iova == p->run_next \&\& length/"
+	"word-record-one-byte-long|s/length - 1 < p->word_span - word_pos/length - 1 <= p->word_span - word_pos/"
+	"word-flush-drops-last-byte|s/while (byte <= last \&\& !bitmap->err)/while (byte < last \&\& !bitmap->err)/"
+	"run-end-not-derived|s/bitmap->run_last = run_last(bitmap);/;/"
 	"swallow-pin-error|s/bitmap->err = ret;/(void)ret;/"
 	"leak-pins-at-free|s/release_slot(bitmap, slot);\$/(void)slot;/"
-	"no-merge-check|s/first_bit <= bitmap->run_last + 1 \&\&/first_bit <= bitmap->run_last + 2 \&\&/"
+	"no-merge-check|s/first_bit <= run_last(bitmap) + 1 \&\&/first_bit <= run_last(bitmap) + 2 \&\&/"
+	"grow-loses-page-pointers|s/bitmap->slot_page\[slot\] = old_page\[i\];/bitmap->slot_page[slot] = old_page[0];/"
 	"accept-page-size-2^63|s/page_size > ULONG_MAX \/ 2/page_size > ULONG_MAX/"
 	"drop-pending-run|s/write_bits(bitmap, bitmap->run_first, bitmap->run_last);/;/"
 )
+# ONLY=name[,name...] runs just those mutants.
+if [ -n "${ONLY:-}" ]; then
+	keep=()
+	for m in "${mutants[@]}"; do
+		case ",$ONLY," in *",${m%%|*},"*) keep+=("$m") ;; esac
+	done
+	mutants=("${keep[@]}")
+fi
 echo "KTAP version 1"
 echo "1..${#mutants[@]}"
 n=0 survived=0
@@ -31,17 +44,23 @@ for m in "${mutants[@]}"; do
 	name=${m%%|*}
 	expr=${m#*|}
 	sed -e "$expr" "$KDIR/lib/iova_bitmap.c" >"$work/iova_bitmap.c"
-	if cmp -s "$work/iova_bitmap.c" "$KDIR/lib/iova_bitmap.c"; then
+	sed -e "$expr" "$KDIR/include/linux/iova_bitmap.h" >"$work/iova_bitmap.h"
+	if cmp -s "$work/iova_bitmap.c" "$KDIR/lib/iova_bitmap.c" &&
+	   cmp -s "$work/iova_bitmap.h" "$KDIR/include/linux/iova_bitmap.h"; then
 		echo "# mutant $name: sed expression no longer matches the library"
 		echo "not ok $n $name"
 		survived=$((survived + 1))
 		continue
 	fi
+	# The mutated header, over the stand-ins, ahead of the real one.
+	printf '#include "%s/include/shim.h"\n#include "%s/iova_bitmap.h"\n' \
+		"$PWD" "$work" >"$work/include/linux/iova_bitmap.h"
 	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		-w -I include -o "$work/t" main.c harness.c fakemem.c "$work/iova_bitmap.c"
+		-w -I "$work/include" -I include -o "$work/t" main.c harness.c \
+		fakemem.c "$work/iova_bitmap.c"
 	out=$("$work/t" --cases "$CASES" 2>&1)
 	if [ $? -ne 0 ]; then
-		echo "# mutant $name caught: $(echo "$out" | grep -m1 -E '^FAIL|ERROR|HANG' | cut -c1-150)"
+		echo "# mutant $name caught: $(echo "$out" | grep -m1 -iE '^FAIL|error|HANG' | cut -c1-150)"
 		echo "ok $n $name"
 	else
 		echo "# mutant $name survived $CASES cases"

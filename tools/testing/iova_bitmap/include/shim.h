@@ -35,6 +35,9 @@ typedef unsigned int gfp_t;
 #define WARN_ON(x) ({ bool __w = !!(x); if (__w) shim_warn(__FILE__, __LINE__); __w; })
 #define WARN_ON_ONCE(x) WARN_ON(x)
 
+#undef static_assert
+#define static_assert(expr, ...) _Static_assert(expr, #expr)
+
 #define BITS_PER_BYTE 8
 #define BITS_PER_LONG 64
 #define BITS_PER_TYPE(t) (sizeof(t) * BITS_PER_BYTE)
