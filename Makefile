@@ -6,7 +6,8 @@ T := tooling
 H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base harness fuzz bench baseline clean distclean
+	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline \
+	clean distclean
 
 run:
 	@$(T)/run.sh
@@ -38,8 +39,9 @@ kconfig-proof: tree
 kconfig-proof-base: tree
 	@$(T)/kconfig-proof.sh --base
 
-# The user-space harness alone (seconds), libFuzzer (FUZZ_SECONDS, default
-# 30 minutes), the record-pattern benchmark and the 6.12 baseline.
+# The user-space harness alone (minutes), libFuzzer (FUZZ_SECONDS, default
+# 30 minutes), the record-pattern benchmark (wall clock, instructions, and
+# in QEMU against an unpatched 6.12 kernel) and the 6.12 baseline.
 harness:
 	@$(T)/harness.sh
 
@@ -49,6 +51,14 @@ fuzz:
 
 bench: tree
 	$(MAKE) -C $(H) bench
+
+bench-icount: tree
+	@$(T)/deps.sh --fuzz
+	$(MAKE) -C $(H) bench-icount
+
+bench-kernel:
+	@$(T)/deps.sh
+	@$(T)/bench-kernel.sh
 
 baseline: tree
 	$(MAKE) -C $(H) baseline

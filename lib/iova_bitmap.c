@@ -21,12 +21,14 @@
  * - Records are clipped to the bitmap's IOVA range; no byte outside the
  *   bitmap and no bit at or beyond nbits is ever written.
  * - Records are buffered, because walkers make one call per dirty IOPTE:
- *   records that touch or overlap the pending run extend it (a record that
- *   starts exactly where the run ends costs two compares and a store),
- *   records within one 64-bit word of the bitmap collect in a pending word
- *   (a record inside that word's IOVA span skips clipping).  Both are
- *   written out when a record does not fit them, before
- *   iova_bitmap_for_each() returns and at iova_bitmap_free().
+ *   records that touch or overlap the pending run extend it, records
+ *   within one 64-bit word of the bitmap collect in a pending word.  Both
+ *   are written out when a record does not fit them, before
+ *   iova_bitmap_for_each() returns and at iova_bitmap_free().  The two
+ *   common cases, a record starting exactly where the run ends and one
+ *   inside the pending word's IOVA span, are handled without a call by the
+ *   inline iova_bitmap_set() in the header, through struct
+ *   iova_bitmap_pending; everything else comes to __iova_bitmap_set().
  * - User pages are pinned when a write first touches them and stay pinned
  *   in a direct-mapped cache until evicted or freed.  Nothing pins pages
  *   that no record touches.  The cache starts small, so a bitmap that

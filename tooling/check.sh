@@ -13,16 +13,6 @@ mkdir -p "$R"
 
 stage() { printf '\n==> [%s] %s (%ds so far)\n' "$(date +%H:%M:%S)" "$*" $(( $(date +%s) - t0 )) >&2; }
 
-# count_ktap <layer> <file>: top-level KTAP results of a file.
-count_ktap() {
-	local p f
-	p=$(grep -cE '^ok [0-9]+' "$2" || true)
-	f=$(grep -cE '^not ok [0-9]+' "$2" || true)
-	[ $((p + f)) = 0 ] && f=1   # a layer that reports nothing failed
-	printf '%-18s %4d passed, %d failed\n' "$1" "$p" "$f" | tee -a "$R/table"
-	echo "$p $f" >>"$R/counts"
-}
-
 stage "dependencies"
 "$REPO/tooling/deps.sh"
 
@@ -44,15 +34,14 @@ stage "Kconfig proof (olddefconfig scenarios, no build)"
 stage "guest: QEMU boot running KUnit and the selftests"
 "$REPO/tooling/qemu-run.sh" check
 
-printf '\n%-18s %s\n' "layer" "result" >"$R/table"
-count_ktap harness "$R/harness.tap"
-count_ktap gates "$R/gates.tap"
-count_ktap kconfig-proof "$R/kconfig.tap"
-"$REPO/tooling/results.py" "$BUILD/guest/check" --kunit \
-	--steps demo,iommufd,iommufd_fail_nth,pin_balance,kmemleak | tee -a "$R/table" || true
-cat "$BUILD/guest/check/counts" >>"$R/counts"
+echo
+rm -f "$BUILD/guest/check/counts"
+"$REPO/tooling/results.py" "$BUILD/guest/check" \
+	--tap harness="$R/harness.tap" --tap gates="$R/gates.tap" \
+	--tap kconfig-proof="$R/kconfig.tap" --kunit \
+	--steps demo,iommufd,iommufd_fail_nth,pin_balance,kmemleak | tee "$R/table" || true
 
-read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$R/counts")
+read -r passed failed <"$BUILD/guest/check/counts" || { passed=0 failed=1; }
 echo
 echo "make check took $(( $(date +%s) - t0 ))s; base $(cat "$BUILD/base-version")"
 echo "$passed passed, $failed failed"

@@ -5,8 +5,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 BASE=$BUILD/base          # pristine base tree, never edited
-SRC=$BUILD/src            # base + patches/series + our overlay
-OBJ=$BUILD/obj            # O= directory of the test kernel
+SRC=${SRC:-$BUILD/src}    # base + patches/series + our overlay
+OBJ=${OBJ:-$BUILD/obj}    # O= directory of the test kernel
 ARCH=x86_64
 export ARCH
 JOBS=${JOBS:-$(nproc)}
@@ -22,4 +22,17 @@ kmake() {
 	local cc=gcc
 	command -v ccache >/dev/null && cc="ccache gcc"
 	make -C "$SRC" O="$OBJ" ARCH=$ARCH CC="$cc" HOSTCC="$cc" -j"$JOBS" "$@"
+}
+
+# config_misses <fragment> <.config>: print each fragment line that did not
+# land ("CONFIG_X=n" means: must be unset).  Prints nothing when all did.
+config_misses() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=n) grep -q "^${line%%=*}=" "$2" && echo "$line" ;;
+		CONFIG_*) grep -qx "$line" "$2" || echo "$line" ;;
+		esac
+	done <"$1"
+	return 0
 }

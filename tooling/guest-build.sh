@@ -22,6 +22,7 @@ build() { # out, sources..., extra flags
 }
 ST=$SRC/tools/testing/selftests/iommu
 EXTRA="-I$SRC -Wno-missing-field-initializers" build "$G/bin/dirty_demo" "$REPO/tooling/guest/dirty_demo.c"
+EXTRA="-I$SRC -Wno-missing-field-initializers" build "$G/bin/dirty_bench" "$REPO/tooling/guest/dirty_bench.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd" "$ST/iommufd.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_fail_nth" "$ST/iommufd_fail_nth.c"
 

@@ -28,14 +28,8 @@ for s in "${scen[@]}"; do
 	got=$(sed -n 's/^CONFIG_IOMMUFD_DRIVER=\(.\)$/\1/p' "$work/$name.config")
 	got=${got:-n}
 	warn=$(grep -ci 'warning' "$work/$name.out" || true)
-	missing=
-	while IFS= read -r l; do
-		case $l in
-		CONFIG_*=n) grep -q "^${l%%=*}=" "$work/$name.config" && missing="$missing $l" ;;
-		CONFIG_*) grep -qx "$l" "$work/$name.config" || missing="$missing $l" ;;
-		esac
-	done <"$s"
-	echo "# $name: IOMMUFD_DRIVER=$got (want $want), $warn Kconfig warnings${missing:+, not applied:$missing}"
+	missing=$(config_misses "$s" "$work/$name.config" | tr '\n' ' ')
+	echo "# $name: IOMMUFD_DRIVER=$got (want $want), $warn Kconfig warnings${missing:+, not applied: $missing}"
 	[ "$warn" -gt 0 ] && sed 's/^/#   /' "$work/$name.out"
 	if [ "$got" = "$want" ] && [ "$warn" = 0 ] && [ -z "$missing" ]; then
 		echo "ok $n $name"

@@ -18,17 +18,13 @@ if grep -v '^\s*$' "$tmp/warn" | grep -q .; then
 	die "Kconfig warnings"
 fi
 
-bad=0
-while IFS= read -r line; do
-	case $line in
-	CONFIG_*=n) sym=${line%%=*}
-		grep -q "^$sym=" "$tmp/o/.config" && { echo "not off: $line" >&2; bad=1; } ;;
-	CONFIG_*) grep -qx "$line" "$tmp/o/.config" || {
-			echo "requested but not set: $line (got: $(grep "^${line%%=*}=" "$tmp/o/.config" || echo unset))" >&2
-			bad=1; } ;;
-	esac
-done <"$tmp/all.config"
-[ $bad = 0 ] || die "configuration fragments did not apply"
+missing=$(config_misses "$tmp/all.config" "$tmp/o/.config")
+if [ -n "$missing" ]; then
+	while IFS= read -r line; do
+		echo "requested but not applied: $line (got: $(grep "^${line%%=*}=" "$tmp/o/.config" || echo unset))" >&2
+	done <<<"$missing"
+	die "configuration fragments did not apply"
+fi
 
 cmp -s "$tmp/o/.config" "$out/.config" || cp "$tmp/o/.config" "$out/.config"
 log "config $out/.config ($FRAGS)"

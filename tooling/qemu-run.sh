@@ -1,14 +1,15 @@
 #!/bin/bash
 # Boot the test kernel under QEMU (TCG) with the guest initramfs.
-#   qemu-run.sh run|check|kunit [extra kernel args]
-# run: the demo; check: every guest test; kunit: KUnit at boot only.
+#   qemu-run.sh run|check|kunit|bench [extra kernel args]
+# run: the demo; check: every guest test; kunit: KUnit at boot only;
+# bench: dirty_bench (tooling/bench-kernel.sh sets OBJ and GUEST_OUT).
 # Console (kernel log, KUnit) -> $BUILD/guest/<mode>/console.log
 # Test output (ttyS1)         -> $BUILD/guest/<mode>/tests.log, echoed live.
 . "$(dirname "$0")/common.sh"
 
 mode=${1:?run or check}
 shift
-out=$BUILD/guest/$mode
+out=${GUEST_OUT:-$BUILD/guest/$mode}
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/tests.log"
 : >"$out/tests.log"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Count test results of one guest boot.
+"""Count test results: host layers and one guest boot.
 
-Reads <dir>/console.log (kernel log with KUnit KTAP) and <dir>/tests.log
-(user-space tests between "### BEGIN name" / "### END name rc=N").  Prints
-one line per layer and, with --summary, the final "N passed, N failed".
+Reads KTAP files of host layers (--tap name=file), <dir>/console.log (kernel
+log with KUnit KTAP) and <dir>/tests.log (user-space tests between
+"### BEGIN name" / "### END name rc=N").  Prints one line per layer, writes
+"passed failed" to <dir>/counts and, with --summary, prints the final
+"N passed, N failed".  A layer that reports nothing counts as one failure.
 Known 6.12 failures of upstream selftests are read from
 tooling/selftests-6.12-xfail and counted apart, never as passes.
 """
@@ -105,6 +107,8 @@ def main():
                     help="comma-separated guest steps that must have run")
     ap.add_argument("--kunit", action="store_true",
                     help="expect KUnit results in the console log")
+    ap.add_argument("--tap", action="append", default=[], metavar="NAME=FILE",
+                    help="a host layer's KTAP output (repeatable)")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args()
 
@@ -112,6 +116,14 @@ def main():
     tests = read(os.path.join(args.dir, "tests.log"))
     xfail = load_xfail()
     layers = []
+
+    for spec in args.tap:
+        name, _, path = spec.partition("=")
+        layer = Layer(name)
+        count_tap(layer, read(path), {}, top_level_only=True)
+        if layer.passed + layer.failed == 0:
+            layer.fail("no results in " + path)
+        layers.append(layer)
 
     if args.kunit:
         k = Layer("kunit")

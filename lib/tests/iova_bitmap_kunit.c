@@ -27,12 +27,14 @@ enum rec_kind {
 	R_BITS,		/* bits [a, a + b) in page_size units from the base */
 	R_SPAN,		/* IOVA base + a (bytes, signed), length b */
 	R_RAW,		/* IOVA a, length b */
+	R_WALK,		/* b one-page records at bits a, a + step, ... */
 };
 
 struct rec {
 	enum rec_kind kind;
 	long a;
 	unsigned long b;
+	long step;
 };
 
 struct geo_case {
@@ -59,7 +61,7 @@ static unsigned long nbytes_of(unsigned long nbits)
 	return nbits / 8 + (nbits % 8 != 0);
 }
 
-/* The record as an inclusive IOVA range; false if it is empty. */
+/* The (iova, length) of a single record; false for other kinds. */
 static bool rec_range(const struct geo_case *c, const struct rec *r,
 		      unsigned long *iova, size_t *length)
 {
@@ -80,6 +82,31 @@ static bool rec_range(const struct geo_case *c, const struct rec *r,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Call @fn with each (iova, length) the case records, in order: what a
+ * dirty-tracking walker would report.
+ */
+static void for_each_record(const struct geo_case *c,
+			    void (*fn)(void *ctx, unsigned long iova,
+				       size_t length),
+			    void *ctx)
+{
+	const struct rec *r;
+	unsigned long i, iova;
+	size_t length;
+
+	for (r = c->rec; r < c->rec + MAX_RECS && r->kind != R_END; r++) {
+		if (r->kind != R_WALK) {
+			if (rec_range(c, r, &iova, &length))
+				fn(ctx, iova, length);
+			continue;
+		}
+		for (i = 0; i < r->b; i++)
+			fn(ctx, c->iova + (r->a + (long)i * r->step) * c->page_size,
+			   c->page_size);
+	}
 }
 
 /* IOVA span of bit @i, clipped to the bitmap's last IOVA. */
@@ -125,6 +152,18 @@ static void model_record(const struct geo_case *c, u8 *img, unsigned long iova,
 	for (i = lo; i <= hi; i++)
 		if (spans_meet(bit_span(c, i), r))
 			img[i / 8] |= 1 << (i % 8);
+}
+
+struct model_ctx {
+	const struct geo_case *c;
+	u8 *img;
+};
+
+static void model_one(void *ctx, unsigned long iova, size_t length)
+{
+	struct model_ctx *m = ctx;
+
+	model_record(m->c, m->img, iova, length);
 }
 
 static void kvfree_action(void *p)
@@ -221,26 +260,25 @@ struct walk {
 	int ret;		/* what the walker returns */
 };
 
+static void record_one(void *bitmap, unsigned long iova, size_t length)
+{
+	iova_bitmap_set(bitmap, iova, length);
+}
+
 static int record_case(struct iova_bitmap *bitmap, unsigned long iova,
 		       size_t length, void *opaque)
 {
 	struct walk *w = opaque;
-	const struct rec *r;
 
 	w->calls++;
-	for (r = w->c->rec; r < w->c->rec + MAX_RECS && r->kind != R_END; r++) {
-		unsigned long riova;
-		size_t rlen;
-
-		if (rec_range(w->c, r, &riova, &rlen))
-			iova_bitmap_set(bitmap, riova, rlen);
-	}
+	for_each_record(w->c, record_one, bitmap);
 	return w->ret;
 }
 
 #define BITS(a, b) { R_BITS, (a), (b) }
 #define SPAN(a, b) { R_SPAN, (a), (b) }
 #define RAW(a, b) { R_RAW, (a), (b) }
+#define WALK(a, n, step) { R_WALK, (a), (n), (step) }
 /* Bitmap of more than 2 MiB: several of 6.12's pin windows. */
 #define BIG_BITS (SZ_2M * 8UL + 100)
 
@@ -306,6 +344,20 @@ static const struct geo_case geo_cases[] = {
 	  { BITS(10, 5), BITS(15, 5), BITS(5, 5), BITS(21, 1) } },
 	{ "huge_record_at_base_granularity", 0, 1024 * SZ_4K, SZ_4K, 0, 0,
 	  { BITS(512, 512), BITS(0, 512) } },
+	/* walkers: one record per IOPTE (the inline fast paths) */
+	{ "walk_contiguous_pages", SZ_1G, 40000 * SZ_4K, SZ_4K, 5, 0,
+	  { WALK(0, 40000, 1) } },
+	{ "walk_every_other_page", 0, 40000 * SZ_4K, SZ_4K, 0, 0,
+	  { WALK(1, 20000, 2) } },
+	{ "walk_stray_keeps_run_open", 0, 5000 * SZ_4K, SZ_4K, 0, 0,
+	  { WALK(0, 100, 1), BITS(3000, 1), WALK(100, 100, 1), WALK(4001, 30, 3),
+	    BITS(130, 1), WALK(201, 10, 1) } },
+	{ "walk_past_the_end", 0, 100 * SZ_4K + 1, SZ_4K, 0, 0,
+	  { WALK(90, 30, 1) } },
+	{ "walk_across_ULONG_MAX", ULONG_MAX - 64 * SZ_4K + 1, 64 * SZ_4K, SZ_4K, 0, 0,
+	  { WALK(60, 10, 1), WALK(0, 3, 1) } },
+	{ "walk_backwards_every_user_page", 0, BIG_BITS * SZ_4K, SZ_4K, 7, 0,
+	  { WALK(BIG_BITS - 1, 600, -(long)(PAGE_SIZE * 8 - 3)) } },
 	/* OR semantics: bits already set stay set */
 	{ "or_keeps_existing_bits", 0, 1000 * SZ_4K, SZ_4K, 1, 0xa5, { BITS(0, 3), BITS(500, 1) } },
 	{ "or_all_ones_stay", 0, 100 * SZ_4K, SZ_4K, 0, 0xff, { BITS(50, 1) } },
@@ -344,20 +396,14 @@ static void iova_bitmap_test_records(struct kunit *test)
 	const struct geo_case *c = test->param_value;
 	struct walk w = { .c = c };
 	struct iova_bitmap *bitmap;
+	struct model_ctx m;
 	struct fixture f;
-	const struct rec *r;
-	u8 *img;
 	int ret;
 
 	fixture_init(test, &f, c);
-	img = f.want + ((unsigned long)f.data - f.map);
-	for (r = c->rec; r < c->rec + MAX_RECS && r->kind != R_END; r++) {
-		unsigned long iova;
-		size_t length;
-
-		if (rec_range(c, r, &iova, &length))
-			model_record(c, img, iova, length);
-	}
+	m.c = c;
+	m.img = f.want + ((unsigned long)f.data - f.map);
+	for_each_record(c, model_one, &m);
 
 	bitmap = iova_bitmap_alloc(c->iova, c->length, c->page_size, f.data);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_OR_NULL(bitmap), "alloc: %ld",

@@ -6,7 +6,8 @@
 #                       and the ratio 6.12 / ours (bigger is better for us)
 #   bench.sh --icount   instructions per record under callgrind, counted
 #                       inside run_pattern() only (alloc, walk, free):
-#                       noise-free, but blind to cache misses
+#                       noise-free, but blind to cache misses and
+#                       unfair to rep stosb (see the note it prints)
 #
 # Wall-clock ratios are only meaningful within one run on one machine.
 set -eu
@@ -68,6 +69,9 @@ icounts() {
 			"$(awk -v t="$b" -v n="$n" 'BEGIN { print t / n }')" \
 			"$(ratio "$b" "$o")"
 	done
+	echo "# Our run interiors are memset(), which runs as rep stosb here and in"
+	echo "# the kernel; callgrind counts rep stosb once per byte, so S2 and S3"
+	echo "# overstate our count (6.12 stores a word per instruction).  Time them."
 }
 
 case "${1:-}" in
