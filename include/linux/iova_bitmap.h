@@ -32,14 +32,15 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 /**
  * struct iova_bitmap_pending - Records not yet written, as seen inline.
- * @iova: IOVA of bit 0.
- * @pgshift: log2 of the IOVA bytes one bit stands for.
  * @run_next: While the pending run is open, the IOVA just past it, which
  *            may lie past the bitmap's range (the run is clipped when it
  *            is written); ULONG_MAX otherwise, where no record fits.
- * @word_off: Offset of the first IOVA the pending word stands for.
+ * @iova: IOVA of bit 0.
+ * @word_off: Offset from @iova of the first IOVA the pending word stands
+ *            for.
  * @word_span: IOVA bytes the pending word stands for; 0 if none is pending.
  * @word_mask: Bits of the pending word recorded so far.
+ * @pgshift: log2 of the IOVA bytes one bit stands for.
  *
  * The first member of struct iova_bitmap, the rest of which is private to
  * lib/iova_bitmap.c.  Walkers make one iova_bitmap_set() call per dirty
@@ -48,12 +49,12 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
  * Nothing outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
  */
 struct iova_bitmap_pending {
-	unsigned long iova;
-	unsigned int pgshift;
 	unsigned long run_next;
+	unsigned long iova;
 	unsigned long word_off;
 	unsigned long word_span;
 	u64 word_mask;
+	unsigned int pgshift;
 };
 
 struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
