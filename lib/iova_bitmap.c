@@ -20,15 +20,17 @@
  *   ULONG_MAX needs no special case.
  * - Records are clipped to the bitmap's IOVA range; no byte outside the
  *   bitmap and no bit at or beyond nbits is ever written.
- * - Records are buffered, because walkers make one call per dirty IOPTE:
- *   records that touch or overlap the pending run extend it, records
- *   within one 64-bit word of the bitmap collect in a pending word.  Both
- *   are written out when a record does not fit them, before
- *   iova_bitmap_for_each() returns and at iova_bitmap_free().  The two
- *   common cases, a record starting exactly where the run ends and one
- *   inside the pending word's IOVA span, are handled without a call by the
- *   inline iova_bitmap_set() in the header, through struct
- *   iova_bitmap_pending; everything else comes to __iova_bitmap_set().
+ * - Walkers make one call per dirty IOPTE, so the common cases cost no
+ *   call at all: the inline iova_bitmap_set() in the header handles them
+ *   through struct iova_bitmap_pending, and everything else comes to
+ *   __iova_bitmap_set().  Records that touch or overlap the pending run
+ *   extend it (one starting exactly where the run ends is handled inline);
+ *   the run is written out when a record does not fit it, before
+ *   iova_bitmap_for_each() returns and at iova_bitmap_free().  Other
+ *   records ("strays") are written at once into their user page, which
+ *   stays mapped for the next strays: a one-bit stray in that page is
+ *   handled inline.  Only pages with a permanent kernel mapping (not
+ *   highmem) are kept mapped so; other strays go through the run.
  * - User pages are pinned when a write first touches them and stay pinned
  *   in a direct-mapped cache until evicted or freed.  Nothing pins pages
  *   that no record touches.  The cache starts small, so a bitmap that
@@ -36,6 +38,7 @@
  *   and forth, so unsorted streams do not unpin and re-pin the same pages.
  * - The first failure to store a record (pin failure, fault) is latched;
  *   later records are dropped and iova_bitmap_for_each() returns it.
+ * - The stray page is forgotten before its pin is released.
  */
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
@@ -55,7 +58,6 @@
 #define IOVA_BITMAP_MAX_SLOTS	4096UL
 /* Most pages pinned by one call when a write enters unpinned pages. */
 #define IOVA_BITMAP_PIN_BATCH	64UL
-#define WORD_BITS		64UL
 
 struct iova_bitmap {
 	/* Read and written inline by iova_bitmap_set(); must come first. */
@@ -78,7 +80,10 @@ struct iova_bitmap {
 	unsigned long run_first;
 	unsigned long run_last;
 
-	unsigned long word_idx;		/* the pending word, if pend.word_span */
+	/* The stray page, if pend.stray_span: its user page and its bits. */
+	unsigned long stray_upage;
+	unsigned long stray_first_bit;
+	unsigned long stray_last_bit;
 
 	int err;			/* first error, or 0 */
 
@@ -104,10 +109,19 @@ static unsigned long byte_upage(const struct iova_bitmap *bitmap,
 	       (bitmap->uaddr >> PAGE_SHIFT);
 }
 
+static void forget_stray_page(struct iova_bitmap *bitmap)
+{
+	bitmap->pend.stray_span = 0;
+	bitmap->pend.stray_kaddr = NULL;
+}
+
 static void release_slot(struct iova_bitmap *bitmap, unsigned long slot)
 {
 	if (!bitmap->slot_tag[slot])
 		return;
+	if (bitmap->pend.stray_span &&
+	    bitmap->slot_tag[slot] == bitmap->stray_upage + 1)
+		forget_stray_page(bitmap);
 	/* The page was written through the kernel mapping. */
 	unpin_user_pages_dirty_lock(&bitmap->slot_page[slot], 1, true);
 	bitmap->slot_tag[slot] = 0;
@@ -202,6 +216,7 @@ static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 		ret = pin_upages(bitmap, upage, last_upage);
 		if (ret) {
 			bitmap->err = ret;
+			forget_stray_page(bitmap);
 			return NULL;
 		}
 		/* Pinning may have grown the cache. */
@@ -256,65 +271,56 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 }
 
 /*
- * OR the pending word into the bitmap: only the bytes that carry bits, so
- * nothing past the bitmap's end is touched.  The word's bytes may straddle
- * two user pages when the user pointer is not 8-byte aligned.
+ * Keep the user page holding bitmap byte @byte mapped for strays.  False
+ * if it cannot be (highmem) or could not be pinned (bitmap->err is set).
  */
-static void flush_word(struct iova_bitmap *bitmap)
+static bool map_stray_page(struct iova_bitmap *bitmap, unsigned long byte)
 {
-	u64 mask = bitmap->pend.word_mask;
-	unsigned long word_byte = bitmap->word_idx * sizeof(u64);
-	unsigned long byte, last;
+	struct iova_bitmap_pending *pend = &bitmap->pend;
+	unsigned long offset = offset_in_page(bitmap->uaddr + byte);
+	unsigned long upage = byte_upage(bitmap, byte);
+	/* The bitmap bytes in this page; the bitmap may start or end inside. */
+	unsigned long first_byte = byte > offset ? byte - offset : 0;
+	unsigned long last_byte = byte + (PAGE_SIZE - 1 - offset);
+	unsigned long last_off;
+	struct page *page;
 
-	if (!bitmap->pend.word_span)
-		return;
-	bitmap->pend.word_span = 0;
-	byte = word_byte + __ffs64(mask) / BITS_PER_BYTE;
-	last = word_byte + (fls64(mask) - 1) / BITS_PER_BYTE;
-	mask >>= (byte - word_byte) * BITS_PER_BYTE;
-	while (byte <= last && !bitmap->err) {
-		unsigned long offset = offset_in_page(bitmap->uaddr + byte);
-		unsigned long upage = byte_upage(bitmap, byte);
-		unsigned long chunk_last = min(last,
-					       byte + PAGE_SIZE - 1 - offset);
-		struct page *page;
-		u8 *kaddr;
-
-		page = get_upage(bitmap, upage, upage);
-		if (!page)
-			return;
-		kaddr = kmap_local_page(page);
-		for (; byte <= chunk_last; byte++, offset++) {
-			kaddr[offset] |= (u8)mask;
-			mask >>= BITS_PER_BYTE;
-		}
-		kunmap_local(kaddr);
-	}
-}
-
-/* Make @word_idx the pending word, with no bits set yet. */
-static void start_word(struct iova_bitmap *bitmap, unsigned long word_idx)
-{
-	unsigned long first_bit = word_idx * WORD_BITS;
-	unsigned long last_bit = min(first_bit + WORD_BITS - 1,
-				     bitmap->nbits - 1);
+	page = get_upage(bitmap, upage, upage);
+	if (!page || PageHighMem(page))
+		return false;
+	bitmap->stray_upage = upage;
+	bitmap->stray_first_bit = first_byte * BITS_PER_BYTE;
+	bitmap->stray_last_bit = last_byte >= bitmap->nbytes - 1 ?
+				 bitmap->nbits - 1 :
+				 last_byte * BITS_PER_BYTE + BITS_PER_BYTE - 1;
 	/* The low pgshift bits are clear, so adding a page less one is safe. */
-	unsigned long last_off = min((last_bit << bitmap->pend.pgshift) +
-				     (BIT(bitmap->pend.pgshift) - 1),
-				     bitmap->last_off);
-
-	flush_word(bitmap);
-	bitmap->word_idx = word_idx;
-	bitmap->pend.word_off = first_bit << bitmap->pend.pgshift;
-	bitmap->pend.word_span = last_off - bitmap->pend.word_off + 1;
-	bitmap->pend.word_mask = 0;
+	last_off = min((bitmap->stray_last_bit << pend->pgshift) +
+		       (BIT(pend->pgshift) - 1), bitmap->last_off);
+	pend->stray_kaddr = (u8 *)page_address(page) +
+			    offset_in_page(bitmap->uaddr + first_byte);
+	pend->stray_off = bitmap->stray_first_bit << pend->pgshift;
+	pend->stray_span = last_off - pend->stray_off + 1;
+	return true;
 }
 
-static void add_to_word(struct iova_bitmap *bitmap, unsigned long first_bit,
-			unsigned long last_bit)
+/*
+ * Write the stray bits [first_bit, last_bit] into their user page.  False
+ * if they are not all in one page that can stay mapped: the caller then
+ * makes them a run.
+ */
+static bool set_stray(struct iova_bitmap *bitmap, unsigned long first_bit,
+		      unsigned long last_bit)
 {
-	bitmap->pend.word_mask |= GENMASK_ULL(last_bit % WORD_BITS,
-					 first_bit % WORD_BITS);
+	if (!bitmap->pend.stray_span || first_bit < bitmap->stray_first_bit ||
+	    first_bit > bitmap->stray_last_bit) {
+		if (!map_stray_page(bitmap, first_bit / BITS_PER_BYTE))
+			return bitmap->err != 0;	/* dropped: nothing to do */
+	}
+	if (last_bit > bitmap->stray_last_bit)
+		return false;
+	set_bits(bitmap->pend.stray_kaddr, first_bit - bitmap->stray_first_bit,
+		 last_bit - bitmap->stray_first_bit);
+	return true;
 }
 
 /* The pending run's last bit. */
@@ -349,7 +355,6 @@ static void flush_run(struct iova_bitmap *bitmap)
 static void flush_all(struct iova_bitmap *bitmap)
 {
 	flush_run(bitmap);
-	flush_word(bitmap);
 }
 
 /*
@@ -518,14 +523,9 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 			}
 			return;
 		}
-		/* Small strays collect in a word; the run stays open. */
-		if (first_bit / WORD_BITS == last_bit / WORD_BITS) {
-			if (!bitmap->pend.word_span ||
-			    bitmap->word_idx != first_bit / WORD_BITS)
-				start_word(bitmap, first_bit / WORD_BITS);
-			add_to_word(bitmap, first_bit, last_bit);
+		/* Strays go straight to the bitmap; the run stays open. */
+		if (set_stray(bitmap, first_bit, last_bit))
 			return;
-		}
 		flush_run(bitmap);
 	}
 	bitmap->run_pending = true;

@@ -9,9 +9,7 @@ command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/cca
 log "building bzImage in $OBJ with $JOBS jobs"
 start=$(date +%s)
 set +e
-kmake bzImage 2>&1 | tee "$BUILD/kernel-build.log" | awk -v t0="$start" '
-	/^  (CC|AS|LD|AR)/ { n++; if (n % 100 == 0) { printf "  ... %d objects (%ds)\n", n, systime() - t0; fflush() } }
-	/error:|warning:/ { print; fflush() }'
+kmake bzImage 2>&1 | tee "$BUILD/kernel-build.log" | kbuild_progress "$start"
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" != 0 ]; then

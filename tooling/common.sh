@@ -36,3 +36,11 @@ config_misses() {
 	done <"$1"
 	return 0
 }
+
+# kbuild_progress <t0>: filter make's output: a line every 100 objects,
+# warnings and errors.
+kbuild_progress() {
+	awk -v t0="$1" '
+	/^  (CC|AS|LD|AR)/ { n++; if (n % 100 == 0) { printf "  ... %d objects (%ds)\n", n, systime() - t0; fflush() } }
+	/error:|warning:/ { print; fflush() }'
+}

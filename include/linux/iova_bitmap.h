@@ -31,29 +31,30 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
 
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 /**
- * struct iova_bitmap_pending - Records not yet written, as seen inline.
+ * struct iova_bitmap_pending - What iova_bitmap_set() handles inline.
  * @run_next: While the pending run is open, the IOVA just past it, which
  *            may lie past the bitmap's range (the run is clipped when it
  *            is written); ULONG_MAX otherwise, where no record fits.
  * @iova: IOVA of bit 0.
- * @word_off: Offset from @iova of the first IOVA the pending word stands
- *            for.
- * @word_span: IOVA bytes the pending word stands for; 0 if none is pending.
- * @word_mask: Bits of the pending word recorded so far.
+ * @stray_off: Offset from @iova of the first IOVA whose bit lies in the
+ *             stray page.
+ * @stray_span: IOVA bytes whose bits lie in the stray page; 0 if none.
+ * @stray_kaddr: Kernel address of the stray page's first bitmap byte.
  * @pgshift: log2 of the IOVA bytes one bit stands for.
  *
  * The first member of struct iova_bitmap, the rest of which is private to
  * lib/iova_bitmap.c.  Walkers make one iova_bitmap_set() call per dirty
- * IOPTE, so the two common cases - the next contiguous IOPTE, and a stray
- * within 64 bits of the previous one - are handled inline, without a call.
- * Nothing outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
+ * IOPTE, so the two common cases - the next contiguous IOPTE, and a
+ * one-bit record in the user page the last stray record went to (which
+ * stays pinned and mapped) - are handled inline, without a call.  Nothing
+ * outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
  */
 struct iova_bitmap_pending {
 	unsigned long run_next;
 	unsigned long iova;
-	unsigned long word_off;
-	unsigned long word_span;
-	u64 word_mask;
+	unsigned long stray_off;
+	unsigned long stray_span;
+	u8 *stray_kaddr;
 	unsigned int pgshift;
 };
 
@@ -87,21 +88,20 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 {
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
-	unsigned long off, word_pos;
+	unsigned long off, pos;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
 	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}
-	/* A stray inside the pending word's IOVA span: no clipping needed. */
+	/* One bit in the stray page: set it there (no clipping needed). */
 	off = iova - p->iova;
-	word_pos = off - p->word_off;
-	if (word_pos < p->word_span && length - 1 < p->word_span - word_pos) {
-		p->word_mask |= GENMASK_ULL(((off + length - 1) >> p->pgshift) %
-					    BITS_PER_TYPE(u64),
-					    (off >> p->pgshift) %
-					    BITS_PER_TYPE(u64));
+	pos = off - p->stray_off;
+	if (pos < p->stray_span && length - 1 < p->stray_span - pos &&
+	    pos >> p->pgshift == (pos + length - 1) >> p->pgshift) {
+		pos >>= p->pgshift;
+		p->stray_kaddr[pos / BITS_PER_BYTE] |= BIT(pos % BITS_PER_BYTE);
 		return;
 	}
 	__iova_bitmap_set(bitmap, iova, length);

@@ -84,14 +84,13 @@ static bool rec_range(const struct geo_case *c, const struct rec *r,
 	return true;
 }
 
+typedef void (*record_fn)(void *ctx, unsigned long iova, size_t length);
+
 /*
  * Call @fn with each (iova, length) the case records, in order: what a
  * dirty-tracking walker would report.
  */
-static void for_each_record(const struct geo_case *c,
-			    void (*fn)(void *ctx, unsigned long iova,
-				       size_t length),
-			    void *ctx)
+static void walk_records(const struct geo_case *c, record_fn fn, void *ctx)
 {
 	const struct rec *r;
 	unsigned long i, iova;
@@ -271,7 +270,7 @@ static int record_case(struct iova_bitmap *bitmap, unsigned long iova,
 	struct walk *w = opaque;
 
 	w->calls++;
-	for_each_record(w->c, record_one, bitmap);
+	walk_records(w->c, record_one, bitmap);
 	return w->ret;
 }
 
@@ -403,7 +402,7 @@ static void iova_bitmap_test_records(struct kunit *test)
 	fixture_init(test, &f, c);
 	m.c = c;
 	m.img = f.want + ((unsigned long)f.data - f.map);
-	for_each_record(c, model_one, &m);
+	walk_records(c, model_one, &m);
 
 	bitmap = iova_bitmap_alloc(c->iova, c->length, c->page_size, f.data);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_OR_NULL(bitmap), "alloc: %ld",

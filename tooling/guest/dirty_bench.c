@@ -3,7 +3,7 @@
  * Time IOMMU_HWPT_GET_DIRTY_BITMAP over the iommufd mock domain, for
  * tooling/bench-kernel.sh, which boots this on our kernel and on 6.12.
  *
- *   dirty_bench [MiB [reps]]     (defaults: 512 MiB mapped, 15 reads)
+ *   dirty_bench [MiB [reps]]     (defaults: 512 MiB mapped, 25 reads)
  *
  * One mapping of MiB, tracked by a dirty-tracking mock HWPT with 2 KiB IO
  * pages: the mock walker makes one iova_bitmap_set() per dirty IOPTE, in
@@ -191,7 +191,7 @@ static void run(const char *name, const uint8_t *want, int reps)
 int main(int argc, char **argv)
 {
 	unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 0) : 512;
-	int reps = argc > 2 ? atoi(argv[2]) : 15;
+	int reps = argc > 2 ? atoi(argv[2]) : 25;
 	uint64_t s = 2026;
 	uint8_t *want;
 	unsigned long i;

@@ -14,6 +14,7 @@
  *   S4  one 4K record in 1 TiB
  *   S5  1M random 4K records over 256 GiB
  *   S6  every other 4K page over 256 GiB
+ *   S7  S5's pages in ascending order, as a page-table walker finds them
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ struct pattern {
 	void (*walk)(struct iova_bitmap *bitmap, const struct pattern *p);
 };
 
-static unsigned long *random_pages;
+static unsigned long *random_pages, *sorted_pages;
 
 static void walk_every(struct iova_bitmap *b, const struct pattern *p,
 		       unsigned long step, unsigned long len)
@@ -54,6 +55,15 @@ static void s3(struct iova_bitmap *b, const struct pattern *p) { iova_bitmap_set
 static void s4(struct iova_bitmap *b, const struct pattern *p) { iova_bitmap_set(b, IOVA0 + p->length / 3 * 2, SZ_4K); }
 static void s6(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, 2 * SZ_4K, SZ_4K); }
 
+/* What a page-table walker reports for sparse dirt: random, but in order. */
+static void s7(struct iova_bitmap *b, const struct pattern *p)
+{
+	unsigned long i;
+
+	for (i = 0; i < p->nrec; i++)
+		iova_bitmap_set(b, IOVA0 + sorted_pages[i] * SZ_4K, SZ_4K);
+}
+
 static void s5(struct iova_bitmap *b, const struct pattern *p)
 {
 	unsigned long i;
@@ -69,6 +79,7 @@ static const struct pattern patterns[] = {
 	{ "S4", SZ_1T, 1, s4 },
 	{ "S5", SZ_256G, 1UL << 20, s5 },
 	{ "S6", SZ_256G, SZ_256G / SZ_4K / 2, s6 },
+	{ "S7", SZ_256G, 1UL << 20, s7 },
 };
 
 static int walker(struct iova_bitmap *bitmap, unsigned long iova,
@@ -78,6 +89,13 @@ static int walker(struct iova_bitmap *bitmap, unsigned long iova,
 
 	p->walk(bitmap, p);
 	return 0;
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
 }
 
 static double now_ns(void)
@@ -135,7 +153,7 @@ int main(int argc, char **argv)
 	bool do_memset, once;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s S1..S6|memset [--reps N|--once]\n",
+		fprintf(stderr, "usage: %s S1..S7|memset [--reps N|--once]\n",
 			argv[0]);
 		return 2;
 	}
@@ -167,6 +185,9 @@ int main(int argc, char **argv)
 		s = s * 6364136223846793005UL + 1442695040888963407UL;
 		random_pages[i] = (s >> 20) % (SZ_256G / SZ_4K);
 	}
+	sorted_pages = malloc((1UL << 20) * sizeof(*sorted_pages));
+	memcpy(sorted_pages, random_pages, (1UL << 20) * sizeof(*sorted_pages));
+	qsort(sorted_pages, 1UL << 20, sizeof(*sorted_pages), cmp_ulong);
 	nbytes = p->length / SZ_4K / 8;
 	uaddr = fakemem_map(nbytes / PAGE_SIZE + 1);
 	if (once)

@@ -13,7 +13,7 @@
 set -eu
 cd "$(dirname "$0")"
 ROUNDS=${ROUNDS:-5}
-PATTERNS=${PATTERNS:-"S1 S2 S3 S4 S5 S6"}
+PATTERNS=${PATTERNS:-"S1 S2 S3 S4 S5 S6 S7"}
 OURS=iova_bitmap_bench
 BASE=iova_bitmap_bench_6.12
 

@@ -6,6 +6,20 @@
 #include "include/shim.h"
 #include "fakemem.h"
 
+/*
+ * Under ASan, a page nobody has pinned is poisoned, so the library writing
+ * to one (say through a kernel address it kept past the unpin) is caught
+ * on the spot.  The harness's own accesses unpoison around themselves.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define poison(page)	ASAN_POISON_MEMORY_REGION((page)->kaddr, PAGE_SIZE)
+#define unpoison(page)	ASAN_UNPOISON_MEMORY_REGION((page)->kaddr, PAGE_SIZE)
+#else
+#define poison(page)	do { } while (0)
+#define unpoison(page)	do { } while (0)
+#endif
+
 #define FAKE_USER_BASE	0x7f1200000000UL	/* any page-aligned user address */
 #define FAKE_TASK_SIZE	(1UL << 47)
 
@@ -30,6 +44,7 @@ unsigned long fakemem_map(size_t npages)
 	for (i = 0; i < npages; i++) {
 		upages[i].page.kaddr = malloc(PAGE_SIZE);
 		assert(upages[i].page.kaddr);
+		poison(&upages[i].page);
 	}
 	nupages = npages;
 	memset(&fakemem_stats, 0, sizeof(fakemem_stats));
@@ -42,8 +57,10 @@ void fakemem_unmap(void)
 {
 	size_t i;
 
-	for (i = 0; i < nupages; i++)
+	for (i = 0; i < nupages; i++) {
+		unpoison(&upages[i].page);
 		free(upages[i].page.kaddr);
+	}
 	free(upages);
 	upages = NULL;
 	nupages = 0;
@@ -76,7 +93,10 @@ void fakemem_write(unsigned long uaddr, const void *src, size_t len)
 		size_t n = min(len, PAGE_SIZE - offset_in_page(uaddr));
 
 		assert(up);
+		unpoison(&up->page);
 		memcpy(up->page.kaddr + offset_in_page(uaddr), s, n);
+		if (up->page.pins <= 0)
+			poison(&up->page);
 		uaddr += n;
 		s += n;
 		len -= n;
@@ -92,7 +112,10 @@ void fakemem_read(unsigned long uaddr, void *dst, size_t len)
 		size_t n = min(len, PAGE_SIZE - offset_in_page(uaddr));
 
 		assert(up);
+		unpoison(&up->page);
 		memcpy(d, up->page.kaddr + offset_in_page(uaddr), n);
+		if (up->page.pins <= 0)
+			poison(&up->page);
 		uaddr += n;
 		d += n;
 		len -= n;
@@ -123,7 +146,8 @@ long pin_user_pages_fast(unsigned long start, int nr_pages,
 		if (!up || up->access == UP_HOLE ||
 		    (up->access == UP_RO && (gup_flags & FOLL_WRITE)))
 			break;
-		up->page.pins++;
+		if (!up->page.pins++)
+			unpoison(&up->page);
 		pages[i] = &up->page;
 		fakemem_stats.pages_pinned++;
 		fakemem_stats.pins_held++;
@@ -139,7 +163,8 @@ void unpin_user_page(struct page *page)
 		fakemem_stats.warnings++;
 		return;
 	}
-	page->pins--;
+	if (!--page->pins)
+		poison(page);
 	fakemem_stats.pins_held--;
 }
 

@@ -18,6 +18,7 @@
 #include "fakemem.h"
 #include "harness.h"
 
+#define PAGE_BITS	(PAGE_SIZE * 8)	/* bits in one page of bitmap */
 #define MAX_BIG_BITS	(2UL * 1024 * 1024 * 8 + 70000)	/* > 2 MiB of bitmap */
 
 const char *const fail_kind_name[FK_NR] = {
@@ -233,6 +234,21 @@ static void gen_records(struct rng *r, struct hcase *c)
 		case 18:
 			if (chance(r, 30)) {
 				add_rec(c, c->iova, c->length);
+				break;
+			}
+			if (nbits > 200 * PAGE_BITS && chance(r, 30)) {
+				/*
+				 * A run over 70 bitmap pages, written out when
+				 * a record 100 pages on arrives (a small pin
+				 * cache evicts that record's page meanwhile),
+				 * then one bit beside that record: the library
+				 * must not use a page it no longer pins.
+				 */
+				b = below(r, nbits - 200 * PAGE_BITS);
+				add_rec(c, c->iova + b * ps, 70 * PAGE_BITS * ps);
+				b += 100 * PAGE_BITS;
+				add_rec(c, c->iova + (b + 1000) * ps, 2 * PAGE_BITS * ps);
+				add_rec(c, c->iova + (b + 10) * ps, ps);
 				break;
 			}
 			/* a walk: contiguous records, each where the last ended */

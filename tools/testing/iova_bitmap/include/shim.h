@@ -120,6 +120,9 @@ struct page {
 	u8 *kaddr;		/* this page's bytes, allocated on their own */
 	int pins;
 };
+/* Fake user pages are plain heap memory: never highmem. */
+#define PageHighMem(page) false
+#define page_address(page) ((void *)(page)->kaddr)
 #define FOLL_WRITE 0x01u
 #define FOLL_LONGTERM 0x100u
 long pin_user_pages_fast(unsigned long start, int nr_pages,
