@@ -43,9 +43,10 @@ static unsigned long *random_pages, *sorted_pages;
 static void walk_every(struct iova_bitmap *b, const struct pattern *p,
 		       unsigned long step, unsigned long len)
 {
-	unsigned long iova;
+	/* In a local, as a page-table walker keeps it. */
+	unsigned long iova, end = IOVA0 + p->length;
 
-	for (iova = IOVA0; iova < IOVA0 + p->length; iova += step)
+	for (iova = IOVA0; iova < end; iova += step)
 		iova_bitmap_set(b, iova, len);
 }
 
