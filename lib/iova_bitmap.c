@@ -115,17 +115,32 @@ static void forget_stray_page(struct iova_bitmap *bitmap)
 	bitmap->pend.stray_kaddr = NULL;
 }
 
-static void release_slot(struct iova_bitmap *bitmap, unsigned long slot)
+/*
+ * Unpin the pages held by slots [@slot, @slot + @n): one call per stretch
+ * of occupied slots, so a sequential stream releases whole batches, and
+ * no further than the last pinned page.
+ */
+static void release_slots(struct iova_bitmap *bitmap, unsigned long slot,
+			  unsigned long n)
 {
-	if (!bitmap->slot_tag[slot])
-		return;
-	if (bitmap->pend.stray_span &&
-	    bitmap->slot_tag[slot] == bitmap->stray_upage + 1)
-		forget_stray_page(bitmap);
-	/* The page was written through the kernel mapping. */
-	unpin_user_pages_dirty_lock(&bitmap->slot_page[slot], 1, true);
-	bitmap->slot_tag[slot] = 0;
-	bitmap->npinned--;
+	unsigned long end = slot + n, first;
+
+	while (slot < end && bitmap->npinned) {
+		while (slot < end && !bitmap->slot_tag[slot])
+			slot++;
+		for (first = slot; slot < end && bitmap->slot_tag[slot]; slot++) {
+			if (bitmap->pend.stray_span &&
+			    bitmap->slot_tag[slot] == bitmap->stray_upage + 1)
+				forget_stray_page(bitmap);
+			bitmap->slot_tag[slot] = 0;
+		}
+		if (slot == first)
+			continue;
+		/* The pages were written through the kernel mapping. */
+		unpin_user_pages_dirty_lock(&bitmap->slot_page[first],
+					    slot - first, true);
+		bitmap->npinned -= slot - first;
+	}
 }
 
 static int alloc_slots(struct iova_bitmap *bitmap, unsigned long slots)
@@ -192,8 +207,7 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 	}
 	n = min3(last_upage - upage + 1, IOVA_BITMAP_PIN_BATCH,
 		 bitmap->slot_mask + 1 - slot);
-	for (i = 0; i < n; i++)
-		release_slot(bitmap, slot + i);
+	release_slots(bitmap, slot, n);
 
 	pinned = pin_user_pages_fast(upage_addr(bitmap, upage), n, FOLL_WRITE,
 				     &bitmap->slot_page[slot]);
@@ -237,9 +251,12 @@ static void set_bits(u8 *p, unsigned long first, unsigned long last)
 		p[fbyte] |= head & tail;
 		return;
 	}
-	p[fbyte] |= head;
-	memset(p + fbyte + 1, 0xff, lbyte - fbyte - 1);
-	p[lbyte] |= tail;
+	/* Whole bytes at either end go to memset, which then stays aligned. */
+	if (head != 0xff)
+		p[fbyte++] |= head;
+	if (tail != 0xff)
+		p[lbyte--] |= tail;
+	memset(p + fbyte, 0xff, lbyte + 1 - fbyte);
 }
 
 /* Write bits [first, last] into the user's bitmap, one user page at a time. */
@@ -446,11 +463,8 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_alloc, IOMMUFD);
  */
 void iova_bitmap_free(struct iova_bitmap *bitmap)
 {
-	unsigned long slot;
-
 	flush_all(bitmap);
-	for (slot = 0; bitmap->npinned && slot <= bitmap->slot_mask; slot++)
-		release_slot(bitmap, slot);
+	release_slots(bitmap, 0, bitmap->slot_mask + 1);
 	kvfree(bitmap->slot_tag);
 	kvfree(bitmap->slot_page);
 	kfree(bitmap);
