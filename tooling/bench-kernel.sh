@@ -5,12 +5,12 @@
 #   ours   build/src: the base with patches/series and our lib/iova_bitmap.c
 #   6.12   build/base: the unpacked Debian source, untouched
 # The guest runs tooling/guest/dirty_bench.c.  Boots alternate (ours, 6.12,
-# ours, 6.12, ... BENCH_ROUNDS times each); the fastest read per pattern
+# ours, 6.12, ... BENCH_ROUNDS (5) times each); the fastest read per pattern
 # and kernel is kept.  QEMU TCG times mean nothing on their own: only the
 # ratio between the two kernels, measured side by side here, does.
 . "$(dirname "$0")/common.sh"
 
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 # allnoconfig has no HPET or ACPI PM timer, so under TCG the TSC fails to
 # calibrate and the guest falls back to jiffies (4 ms steps).  Give it the
 # host's TSC rate: TCG's TSC is the host's.  Were the rate off, every time
