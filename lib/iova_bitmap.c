@@ -80,10 +80,7 @@ struct iova_bitmap {
 	unsigned long run_first;
 	unsigned long run_last;
 
-	/* The stray page, if pend.stray_span: its user page and its bits. */
-	unsigned long stray_upage;
-	unsigned long stray_first_bit;
-	unsigned long stray_last_bit;
+	unsigned long stray_upage;	/* user page of pend.stray_kaddr */
 
 	int err;			/* first error, or 0 */
 
@@ -299,25 +296,36 @@ static bool map_stray_page(struct iova_bitmap *bitmap, unsigned long byte)
 	/* The bitmap bytes in this page; the bitmap may start or end inside. */
 	unsigned long first_byte = byte > offset ? byte - offset : 0;
 	unsigned long last_byte = byte + (PAGE_SIZE - 1 - offset);
-	unsigned long last_off;
+	unsigned long last_bit, last_off;
 	struct page *page;
 
 	page = get_upage(bitmap, upage, upage);
 	if (!page || PageHighMem(page))
 		return false;
-	bitmap->stray_upage = upage;
-	bitmap->stray_first_bit = first_byte * BITS_PER_BYTE;
-	bitmap->stray_last_bit = last_byte >= bitmap->nbytes - 1 ?
-				 bitmap->nbits - 1 :
-				 last_byte * BITS_PER_BYTE + BITS_PER_BYTE - 1;
+	last_bit = last_byte >= bitmap->nbytes - 1 ? bitmap->nbits - 1 :
+		   last_byte * BITS_PER_BYTE + BITS_PER_BYTE - 1;
 	/* The low pgshift bits are clear, so adding a page less one is safe. */
-	last_off = min((bitmap->stray_last_bit << pend->pgshift) +
-		       (BIT(pend->pgshift) - 1), bitmap->last_off);
+	last_off = min((last_bit << pend->pgshift) + (BIT(pend->pgshift) - 1),
+		       bitmap->last_off);
+	bitmap->stray_upage = upage;
 	pend->stray_kaddr = (u8 *)page_address(page) +
 			    offset_in_page(bitmap->uaddr + first_byte);
-	pend->stray_off = bitmap->stray_first_bit << pend->pgshift;
+	pend->stray_off = first_byte * BITS_PER_BYTE << pend->pgshift;
 	pend->stray_span = last_off - pend->stray_off + 1;
 	return true;
+}
+
+/* The first and last bit stored in the stray page. */
+static unsigned long stray_first_bit(const struct iova_bitmap *bitmap)
+{
+	return bitmap->pend.stray_off >> bitmap->pend.pgshift;
+}
+
+static unsigned long stray_last_bit(const struct iova_bitmap *bitmap)
+{
+	const struct iova_bitmap_pending *pend = &bitmap->pend;
+
+	return (pend->stray_off + pend->stray_span - 1) >> pend->pgshift;
 }
 
 /*
@@ -328,15 +336,15 @@ static bool map_stray_page(struct iova_bitmap *bitmap, unsigned long byte)
 static bool set_stray(struct iova_bitmap *bitmap, unsigned long first_bit,
 		      unsigned long last_bit)
 {
-	if (!bitmap->pend.stray_span || first_bit < bitmap->stray_first_bit ||
-	    first_bit > bitmap->stray_last_bit) {
+	if (!bitmap->pend.stray_span || first_bit < stray_first_bit(bitmap) ||
+	    first_bit > stray_last_bit(bitmap)) {
 		if (!map_stray_page(bitmap, first_bit / BITS_PER_BYTE))
 			return bitmap->err != 0;	/* dropped: nothing to do */
 	}
-	if (last_bit > bitmap->stray_last_bit)
+	if (last_bit > stray_last_bit(bitmap))
 		return false;
-	set_bits(bitmap->pend.stray_kaddr, first_bit - bitmap->stray_first_bit,
-		 last_bit - bitmap->stray_first_bit);
+	set_bits(bitmap->pend.stray_kaddr, first_bit - stray_first_bit(bitmap),
+		 last_bit - stray_first_bit(bitmap));
 	return true;
 }
 
