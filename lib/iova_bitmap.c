@@ -36,8 +36,14 @@
  *   that no record touches.  The cache starts small, so a bitmap that
  *   receives few records costs little, and grows when records jump back
  *   and forth, so unsorted streams do not unpin and re-pin the same pages.
- * - The first failure to store a record (pin failure, fault) is latched;
- *   later records are dropped and iova_bitmap_for_each() returns it.
+ * - Walkers clear the dirty state they report, so a record the library
+ *   cannot store is lost for good.  Before the walker runs,
+ *   iova_bitmap_for_each() checks that every page of the buffer lies in a
+ *   mapping the kernel may pin for writing, without touching or pinning
+ *   any of them: a bad buffer fails the walk before anything is cleared.
+ * - A failure only a walk can meet (a pin failing under memory pressure, a
+ *   concurrent munmap) is latched; later records are dropped and
+ *   iova_bitmap_for_each() returns it.
  * - The stray page is forgotten before its pin is released.
  */
 #include <linux/bitops.h>
@@ -49,7 +55,9 @@
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/overflow.h>
+#include <linux/secretmem.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -226,7 +234,8 @@ static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 	if (bitmap->slot_tag[slot] != upage + 1) {
 		ret = pin_upages(bitmap, upage, last_upage);
 		if (ret) {
-			bitmap->err = ret;
+			if (!bitmap->err)
+				bitmap->err = ret;
 			forget_stray_page(bitmap);
 			return NULL;
 		}
@@ -262,7 +271,8 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 {
 	unsigned long last_upage = byte_upage(bitmap, last / BITS_PER_BYTE);
 
-	while (first <= last && !bitmap->err) {
+	/* Even after a failure: the run was recorded before it. */
+	while (first <= last) {
 		unsigned long addr = bitmap->uaddr + first / BITS_PER_BYTE;
 		unsigned long offset = offset_in_page(addr);
 		/* Last bit stored in this user page. */
@@ -395,12 +405,54 @@ static void open_run_end(struct iova_bitmap *bitmap, unsigned long last_off)
 	bitmap->pend.run_next = bitmap->pend.iova + last_off + 1;
 }
 
+/*
+ * Whether pin_user_pages_fast(FOLL_WRITE) accepts pages of @vma: GUP's own
+ * test, less what only FOLL_FORCE and FOLL_LONGTERM pins look at.
+ */
+static bool vma_pinnable_for_write(struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_SHADOW_STACK))
+		return false;
+	if (vma_is_secretmem(vma))
+		return false;
+	return vma->vm_flags & VM_WRITE;
+}
+
+/*
+ * Check that every byte of the buffer lies in a mapping writes can pin.
+ * A walk over the VMAs costs the same for a 32 MiB bitmap as for one
+ * byte, and unlike faulting the pages in, it neither allocates nor
+ * pins pages that no record will touch.
+ */
+static int check_user_buffer(const struct iova_bitmap *bitmap)
+{
+	struct mm_struct *mm = current->mm;
+	/* access_ok() at alloc: the buffer does not wrap. */
+	unsigned long addr = bitmap->uaddr, end = addr + bitmap->nbytes;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (!mm)
+		return -EFAULT;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma || !vma_pinnable_for_write(vma)) {
+			ret = -EFAULT;
+			break;
+		}
+		addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 /**
  * iova_bitmap_alloc() - Describe a user bitmap of an IOVA range.
  * @iova: First IOVA the bitmap covers; need not be aligned to @page_size.
  * @length: Bytes of IOVA space covered; need not be a multiple of @page_size.
- * @page_size: IOVA bytes one bit stands for; a power of two below
- *             2^(BITS_PER_LONG - 1).
+ * @page_size: IOVA bytes one bit stands for; any power of two.
  * @data: User buffer of at least DIV_ROUND_UP(nbits, 8) bytes, where
  *        nbits = (@length - 1) / @page_size + 1.  Any alignment.
  *
@@ -410,7 +462,7 @@ static void open_run_end(struct iova_bitmap *bitmap, unsigned long last_off)
  *
  * Context: Process context.  May sleep.
  * Return: The bitmap, or ERR_PTR(-EINVAL) if @length is 0 or @page_size
- * is not an accepted power of two, ERR_PTR(-EOVERFLOW) if the range wraps,
+ * is not a power of two, ERR_PTR(-EOVERFLOW) if the range wraps,
  * ERR_PTR(-EFAULT) if the buffer is not a user address range, or
  * ERR_PTR(-ENOMEM).
  */
@@ -422,10 +474,10 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	unsigned long last_iova, upages, slots;
 
 	/*
-	 * A bit standing for half the address space or more has no use and
-	 * only ever came from fuzzers, where it broke shift arithmetic.
+	 * Page sizes up to 2^(BITS_PER_LONG - 1) are valid, if odd: such a
+	 * bitmap has one or two bits.  Nothing below shifts by BITS_PER_LONG.
 	 */
-	if (!length || !is_power_of_2(page_size) || page_size > ULONG_MAX / 2)
+	if (!length || !is_power_of_2(page_size))
 		return ERR_PTR(-EINVAL);
 	if (check_add_overflow(iova, length - 1, &last_iova))
 		return ERR_PTR(-EOVERFLOW);
@@ -486,18 +538,36 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_free, IOMMUFD);
  * @fn: Walker, called once with the whole IOVA range of @bitmap.  It calls
  *      iova_bitmap_set() for each dirty range it finds, in any order.
  *
- * Context: Process context.  May sleep.  Calls on the same @bitmap, and
+ * Walkers clear the dirty state they report, so before calling @fn this
+ * checks that every page of the user buffer lies in a mapping the kernel
+ * may pin for writing (mapped, writable, not VM_IO or VM_PFNMAP, not
+ * secret memory).  It looks only at the mappings: no page is faulted in,
+ * pinned or written.  If the check fails, @fn is not called, so no dirty
+ * state is consumed.
+ *
+ * What is not guaranteed: a failure that only the walk itself can meet -
+ * the buffer unmapped or made read-only by another thread after the
+ * check, a pin failing for lack of memory, a hardware-poisoned page - is
+ * still returned, but the dirty state @fn cleared for the records that
+ * could not be stored is lost.  Records stored before the failure stay
+ * written.
+ *
+ * Context: Process context, in the task whose memory holds the buffer.
+ * May sleep; takes mmap_lock for reading.  Calls on the same @bitmap, and
  * iova_bitmap_set() from other threads, must be serialized by the caller.
- * Return: The error @fn returned if any, else the first error met while
- * storing a record (-EFAULT or the error of pin_user_pages_fast() when a
- * bitmap page is not mapped writable), else 0.  Records made before an
- * error are still written where possible.
+ * Return: -EFAULT if the buffer failed the check (@fn not called), -EINTR
+ * if a fatal signal interrupted it, else the error @fn returned if any,
+ * else the first error met while storing a record (-EFAULT or the error
+ * of pin_user_pages_fast()), else 0.
  */
 int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 			 iova_bitmap_fn_t fn)
 {
 	int ret;
 
+	ret = check_user_buffer(bitmap);
+	if (ret)
+		return ret;
 	ret = fn(bitmap, bitmap->pend.iova, bitmap->last_off + 1, opaque);
 	flush_all(bitmap);
 	return ret ? ret : bitmap->err;

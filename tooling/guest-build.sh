@@ -25,6 +25,7 @@ EXTRA="-I$SRC -Wno-missing-field-initializers" build "$G/bin/dirty_demo" "$REPO/
 EXTRA="-I$SRC -Wno-missing-field-initializers" build "$G/bin/dirty_bench" "$REPO/tooling/guest/dirty_bench.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd" "$ST/iommufd.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_fail_nth" "$ST/iommufd_fail_nth.c"
+EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dma_logging" "$ST/iommufd_vfio_dma_logging.c"
 
 cp "$REPO/tooling/guest/init" "$G/root/init"
 cp /bin/busybox "$G/root/bin/busybox"

@@ -30,9 +30,37 @@ struct upage {
 
 static struct upage *upages;
 static size_t nupages;
+static struct vm_area_struct *vmas;	/* sorted, over the mapped pages */
+static size_t nvmas;
+static bool killed;
+static struct mm_struct fake_mm;
+static struct task_struct fake_task = { .mm = &fake_mm };
+struct task_struct *current = &fake_task;
 static struct fakemem_faults faults;
 static long alloc_calls;
 struct fakemem_stats fakemem_stats;
+
+/* One VMA per stretch of pages with the same access; holes get none. */
+static void build_vmas(void)
+{
+	size_t i, j;
+
+	free(vmas);
+	vmas = calloc(nupages ? nupages : 1, sizeof(*vmas));
+	assert(vmas);
+	nvmas = 0;
+	for (i = 0; i < nupages; i = j) {
+		for (j = i + 1; j < nupages && upages[j].access == upages[i].access; j++)
+			;
+		if (upages[i].access == UP_HOLE)
+			continue;
+		vmas[nvmas].vm_start = FAKE_USER_BASE + i * PAGE_SIZE;
+		vmas[nvmas].vm_end = FAKE_USER_BASE + j * PAGE_SIZE;
+		vmas[nvmas].vm_flags = VM_READ |
+				       (upages[i].access == UP_RW ? VM_WRITE : 0);
+		nvmas++;
+	}
+}
 
 unsigned long fakemem_map(size_t npages)
 {
@@ -47,6 +75,8 @@ unsigned long fakemem_map(size_t npages)
 		poison(&upages[i].page);
 	}
 	nupages = npages;
+	build_vmas();
+	killed = false;
 	memset(&fakemem_stats, 0, sizeof(fakemem_stats));
 	memset(&faults, 0, sizeof(faults));
 	alloc_calls = 0;
@@ -64,6 +94,9 @@ void fakemem_unmap(void)
 	free(upages);
 	upages = NULL;
 	nupages = 0;
+	free(vmas);
+	vmas = NULL;
+	nvmas = 0;
 }
 
 static struct upage *lookup(unsigned long uaddr)
@@ -82,6 +115,46 @@ void fakemem_set_access(unsigned long uaddr, enum upage_access access)
 
 	assert(up);
 	up->access = access;
+	build_vmas();
+}
+
+void fakemem_set_killed(bool k)
+{
+	killed = k;
+}
+
+int mmap_read_lock_killable(struct mm_struct *mm)
+{
+	if (killed)
+		return -EINTR;
+	mm->lock_held++;
+	return 0;
+}
+
+void mmap_read_unlock(struct mm_struct *mm)
+{
+	if (mm->lock_held-- <= 0)
+		fakemem_stats.warnings++;
+}
+
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr)
+{
+	size_t lo = 0, hi = nvmas;
+
+	fakemem_stats.vma_lookups++;
+	if (mm->lock_held <= 0)
+		fakemem_stats.unlocked_lookups++;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr >= vmas[mid].vm_end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < nvmas && addr >= vmas[lo].vm_start)
+		return &vmas[lo];
+	return NULL;
 }
 
 void fakemem_write(unsigned long uaddr, const void *src, size_t len)
@@ -133,6 +206,8 @@ long pin_user_pages_fast(unsigned long start, int nr_pages,
 	long i;
 
 	fakemem_stats.pin_calls++;
+	if (current->mm->lock_held)	/* GUP takes mmap_lock itself */
+		fakemem_stats.warnings++;
 	if (faults.fail_pin_nth && fakemem_stats.pin_calls == faults.fail_pin_nth)
 		return -ENOMEM;
 	if (nr_pages <= 0)

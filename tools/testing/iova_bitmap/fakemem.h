@@ -29,12 +29,16 @@ struct fakemem_stats {
 	long kmaps_held;
 	long warnings;
 	long allocs_held;
+	long vma_lookups;
+	long unlocked_lookups;	/* vma_lookup() without mmap_lock held */
 };
 
 /* Map @npages user pages at a fake page-aligned user address; returns it. */
 unsigned long fakemem_map(size_t npages);
 void fakemem_unmap(void);
 void fakemem_set_access(unsigned long uaddr, enum upage_access access);
+/* A fatal signal pending: mmap_read_lock_killable() fails. */
+void fakemem_set_killed(bool killed);
 void fakemem_write(unsigned long uaddr, const void *src, size_t len);
 void fakemem_read(unsigned long uaddr, void *dst, size_t len);
 void fakemem_set_faults(const struct fakemem_faults *f);

@@ -77,8 +77,7 @@ static int model_alloc_errno(const struct hcase *c, unsigned long nbytes)
 {
 	unsigned long last;
 
-	if (!c->length || !is_power_of_2(c->page_size) ||
-	    c->page_size > ULONG_MAX / 2)
+	if (!c->length || !is_power_of_2(c->page_size))
 		return -EINVAL;
 	if (__builtin_add_overflow(c->iova, c->length - 1, &last))
 		return -EOVERFLOW;
@@ -94,7 +93,7 @@ unsigned long case_nbits(const struct hcase *c)
 
 static unsigned long gen_page_size(struct rng *r)
 {
-	static const unsigned long bad[] = { 0, 3, 4097, 1UL << 63, ULONG_MAX, 6 << 20 };
+	static const unsigned long bad[] = { 0, 3, 4097, ULONG_MAX, 6 << 20 };
 	u64 p = below(r, 100);
 
 	if (p < 2)
@@ -105,7 +104,9 @@ static unsigned long gen_page_size(struct rng *r)
 		return 1UL << 21;
 	if (p < 65)
 		return 1UL << 30;
-	return 1UL << below(r, 63);
+	if (p < 67)
+		return 1UL << (62 + below(r, 2));
+	return 1UL << below(r, 64);
 }
 
 static unsigned long gen_nbits(struct rng *r)
@@ -292,7 +293,7 @@ void case_generate(struct rng *r, struct hcase *c)
 		gen_records(r, c);
 	c->walker_error = chance(r, 2) ? -EIO : 0;
 	if (chance(r, 20)) {
-		switch (below(r, 5)) {
+		switch (below(r, 6)) {
 		case 0:
 			c->bad_page = 1 + below(r, 4);
 			c->bad_access = UP_HOLE;
@@ -306,6 +307,9 @@ void case_generate(struct rng *r, struct hcase *c)
 			break;
 		case 3:
 			c->short_pin = 1 + below(r, 3);
+			break;
+		case 4:
+			c->killed = true;
 			break;
 		default:
 			c->fail_alloc_nth = 1 + below(r, 3);
@@ -474,6 +478,28 @@ static void fill(struct rng *r, u8 *p, size_t n, bool random)
 	}
 }
 
+/*
+ * The error iova_bitmap_for_each() must return before calling the walker,
+ * or 0.  Every page of the buffer must lie in a writable mapping; a bitmap
+ * larger than the fake mapping is not all mapped.
+ */
+static int refusal(const struct hcase *c, unsigned long base,
+		   unsigned long map_len)
+{
+	unsigned long nbits = case_nbits(c);
+	unsigned long last = c->data + (nbits / 8 + (nbits % 8 != 0)) - 1;
+	unsigned long page;
+
+	if (c->killed)
+		return -EINTR;
+	if (last >= base + map_len)
+		return -EFAULT;
+	if (!c->bad_page)
+		return 0;
+	page = ALIGN_DOWN(c->data, PAGE_SIZE) + (c->bad_page - 1) * PAGE_SIZE;
+	return page <= last ? -EFAULT : 0;
+}
+
 enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 {
 	unsigned long nbits = 0, nbytes = 0, map_len, base, i, pages;
@@ -483,7 +509,8 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	struct walk w = { .c = c };
 	bool faulted = false;
 	u8 *init, *want, *got;
-	int want_err, ret;
+	int want_err, ret, refused;
+	long pin_calls;
 	size_t off;
 
 	memset(res, 0, sizeof(*res));
@@ -515,6 +542,7 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 		if (bad < base + map_len)
 			fakemem_set_access(bad, c->bad_access);
 	}
+	fakemem_set_killed(c->killed);
 	faults.short_pin = c->short_pin;
 	faults.fail_pin_nth = c->fail_pin_nth;
 	faults.fail_alloc_nth = c->fail_alloc_nth;
@@ -545,14 +573,24 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	}
 
 	ret = iova_bitmap_for_each(bitmap, &w, walker);
+	pin_calls = fakemem_stats.pin_calls;
 	iova_bitmap_free(bitmap);
 	res->ret = ret;
 
-	model_apply(c, want + off);
+	refused = refusal(c, base, map_len);
+	if (!refused)
+		model_apply(c, want + off);
 	fakemem_read(base, got, map_len);
 
-	if (w.calls != 1)
-		fail(res, FK_WALKER_CALLS, "walker called %d times", w.calls);
+	if (w.calls != !refused)
+		fail(res, FK_WALKER_CALLS, "walker called %d times, want %d%s",
+		     w.calls, !refused, refused ? " (bad buffer)" : "");
+	if (refused && ret != refused)
+		fail(res, FK_WRONG_ERROR, "ret %d, want %d before the walk",
+		     ret, refused);
+	if (refused && pin_calls)
+		fail(res, FK_WRONG_ERROR, "%ld pin calls for a refused buffer",
+		     pin_calls);
 	faulted = c->bad_page || c->fail_pin_nth || c->fail_alloc_nth;
 	for (i = 0; i < map_len; i++) {
 		bool in = i >= off && i < off + nbytes;
@@ -574,7 +612,9 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 			break;
 		}
 	}
-	if (c->walker_error) {
+	if (refused) {
+		/* checked above */
+	} else if (c->walker_error) {
 		if (ret != c->walker_error)
 			fail(res, FK_WRONG_ERROR, "ret %d, want walker's %d",
 			     ret, c->walker_error);
@@ -589,6 +629,11 @@ out:
 		fail(res, FK_KMAP_UNPINNED, "%ld kmaps of unpinned pages", fakemem_stats.kmap_unpinned);
 	if (fakemem_stats.allocs_held)
 		fail(res, FK_MEM_LEAK, "%ld allocations held", fakemem_stats.allocs_held);
+	if (fakemem_stats.unlocked_lookups)
+		fail(res, FK_WARN, "%ld vma_lookup() calls without mmap_lock",
+		     fakemem_stats.unlocked_lookups);
+	if (current->mm->lock_held)
+		fail(res, FK_WARN, "mmap_lock left held");
 	if (fakemem_stats.warnings)
 		fail(res, FK_WARN, "%ld warnings", fakemem_stats.warnings);
 	res->max_pins = fakemem_stats.max_pins_held;
@@ -607,9 +652,10 @@ void case_print(FILE *f, const struct hcase *c)
 	fprintf(f, "  iova %#lx length %#lx page_size %#lx uoff %#lx nbits %lu\n",
 		c->iova, c->length, c->page_size, c->uoff,
 		c->length && c->page_size ? case_nbits(c) : 0);
-	fprintf(f, "  faults: bad_page %u (%s) fail_pin_nth %ld short_pin %d fail_alloc_nth %ld walker_error %d\n",
+	fprintf(f, "  faults: bad_page %u (%s) fail_pin_nth %ld short_pin %d fail_alloc_nth %ld walker_error %d killed %d\n",
 		c->bad_page, c->bad_access == UP_RO ? "read-only" : "hole",
-		c->fail_pin_nth, c->short_pin, c->fail_alloc_nth, c->walker_error);
+		c->fail_pin_nth, c->short_pin, c->fail_alloc_nth, c->walker_error,
+		c->killed);
 	fprintf(f, "  %zu records:", c->nrec);
 	for (i = 0; i < c->nrec && i < 40; i++)
 		fprintf(f, " [%#lx+%#lx]", c->rec[i].iova, c->rec[i].length);

@@ -31,6 +31,7 @@ struct hcase {
 	enum upage_access bad_access;
 	long fail_pin_nth, fail_alloc_nth;
 	int short_pin;
+	bool killed;			/* a fatal signal is pending */
 };
 
 enum fail_kind {

@@ -26,7 +26,10 @@ mutants=(
 	"leak-pins-at-free|s/release_slots(bitmap, 0, bitmap->slot_mask + 1);/;/"
 	"no-merge-check|s/first_bit <= run_last(bitmap) + 1 \&\&/first_bit <= run_last(bitmap) + 2 \&\&/"
 	"grow-loses-page-pointers|s/bitmap->slot_page\[slot\] = old_page\[i\];/bitmap->slot_page[slot] = old_page[0];/"
-	"accept-page-size-2^63|s/page_size > ULONG_MAX \/ 2/page_size > ULONG_MAX/"
+	"refuse-page-size-2^63|s/if (!length || !is_power_of_2(page_size))/if (!length || !is_power_of_2(page_size) || page_size >> 62 > 1)/"
+	"walk-before-buffer-check|s/ret = check_user_buffer(bitmap);/ret = 0;/"
+	"buffer-check-stops-at-first-vma|s/addr = vma->vm_end;/break;/"
+	"buffer-check-allows-read-only|s/return vma->vm_flags \& VM_WRITE;/return true;/"
 	"drop-pending-run|s/write_bits(bitmap, bitmap->run_first, bitmap->run_last);/;/"
 )
 # ONLY=name[,name...] runs just those mutants.

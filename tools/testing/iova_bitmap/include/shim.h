@@ -135,6 +135,33 @@ void *kmap_local_page(struct page *page);
 void shim_kunmap(const void *addr);
 #define kunmap_local(addr) shim_kunmap(addr)
 bool access_ok(const void __user *addr, unsigned long size);
+
+/*
+ * Mappings: fakemem.c keeps one VMA per stretch of pages with the same
+ * access, looked up by binary search as the maple tree would.
+ */
+#define VM_READ		0x01UL
+#define VM_WRITE	0x02UL
+#define VM_IO		0x4000UL
+#define VM_PFNMAP	0x400UL
+#define VM_SHADOW_STACK	0UL		/* as without X86_USER_SHADOW_STACK */
+struct vm_area_struct {
+	unsigned long vm_start, vm_end, vm_flags;
+};
+struct mm_struct {
+	int lock_held;
+};
+struct task_struct {
+	struct mm_struct *mm;
+};
+extern struct task_struct *current;
+int mmap_read_lock_killable(struct mm_struct *mm);
+void mmap_read_unlock(struct mm_struct *mm);
+struct vm_area_struct *vma_lookup(struct mm_struct *mm, unsigned long addr);
+static inline bool vma_is_secretmem(struct vm_area_struct *vma)
+{
+	return false;
+}
 void shim_warn(const char *file, int line);
 
 /* Kernel bitmap helper the 6.12 baseline uses: whole words at a time. */
