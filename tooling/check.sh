@@ -39,7 +39,7 @@ rm -f "$BUILD/guest/check/counts"
 "$REPO/tooling/results.py" "$BUILD/guest/check" \
 	--tap harness="$R/harness.tap" --tap gates="$R/gates.tap" \
 	--tap kconfig-proof="$R/kconfig.tap" --kunit \
-	--steps demo,iommufd,iommufd_fail_nth,vfio_dma_logging,pin_balance,kmemleak | tee "$R/table" || true
+	--steps demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,pin_balance,kmemleak | tee "$R/table" || true
 
 read -r passed failed <"$BUILD/guest/check/counts" || { passed=0 failed=1; }
 echo
