@@ -123,7 +123,8 @@ static unsigned long gen_nbits(struct rng *r)
 		return 1 + below(r, 40000);
 	if (p < 99)
 		return PAGE_SIZE * 8 * (1 + below(r, 3)) + below(r, 17) - 8;
-	if (below(r, 4))
+	/* Half of these exceed the pin cache's first 64 slots many times. */
+	if (below(r, 2))
 		return 1 + below(r, 400000);
 	return 1 + below(r, MAX_BIG_BITS);
 }
