@@ -6,7 +6,7 @@ T := tooling
 H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline \
+	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
 	clean distclean
 
 run:
@@ -38,6 +38,10 @@ kconfig-proof: tree
 
 kconfig-proof-base: tree
 	@$(T)/kconfig-proof.sh --base
+
+# Documentation/core-api with Sphinx; fails on a warning from our files.
+docs:
+	@$(T)/docs.sh
 
 # The user-space harness alone (minutes), libFuzzer (FUZZ_SECONDS, default
 # 30 minutes), the record-pattern benchmark (wall clock, instructions, and

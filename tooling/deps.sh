@@ -7,6 +7,7 @@ PKGS="linux-source-6.12 qemu-system-x86 gcc make flex bison bc libelf-dev
 libssl-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
 perl kmod valgrind"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
+[ "${1:-}" = --docs ] && PKGS="$PKGS python3-sphinx python3-yaml"
 
 missing=
 for p in $PKGS; do
