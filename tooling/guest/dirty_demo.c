@@ -99,6 +99,19 @@ static void draw(const uint8_t *map)
 	printf("# +%.*s+\n", COLS, "----------------------------------------------------------------");
 }
 
+/* Bits set in @got, and bits where @got and @want differ. */
+static void compare(const uint8_t *got, const uint8_t *want,
+		    unsigned long *ngot, unsigned long *nbad)
+{
+	unsigned long i;
+
+	*ngot = *nbad = 0;
+	for (i = 0; i < NPAGES; i++) {
+		*ngot += test_bit(got, i);
+		*nbad += test_bit(got, i) != test_bit(want, i);
+	}
+}
+
 static int iommufd_demo(void)
 {
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
@@ -182,18 +195,14 @@ static int iommufd_demo(void)
 	printf("# IOMMU_HWPT_GET_DIRTY_BITMAP: %d pages of %ld bytes, bitmap at page offset 0x%lx, ret %d\n",
 	       NPAGES, io_page, (unsigned long)got % page_size, ret);
 	draw(got);
-	for (i = 0; i < NPAGES; i++) {
-		ngot += test_bit(got, i);
-		nbad += test_bit(got, i) != test_bit(want, i);
-	}
+	compare(got, want, &ngot, &nbad);
 	printf("# dirty marked %lu, read back %lu, wrong bits %lu\n", nwant, ngot, nbad);
 	result(!ret && !nbad && ngot == nwant,
 	       "GET_DIRTY_BITMAP returns exactly the dirty pages");
 
 	memset(area, 0, 2 * page_size);
 	ret = get_dirty(fd, hwpt, got);
-	for (ngot = 0, i = 0; i < NPAGES; i++)
-		ngot += test_bit(got, i);
+	compare(got, want, &ngot, &nbad);
 	result(!ret && !ngot, "second read finds the bits cleared");
 
 	/* Dirty again, then report into a bitmap user space cannot write. */
@@ -207,10 +216,7 @@ static int iommufd_demo(void)
 	/* The failed read consumed nothing: a good bitmap gets every bit. */
 	memset(area, 0, 2 * page_size);
 	ret = get_dirty(fd, hwpt, got);
-	for (ngot = 0, nbad = 0, i = 0; i < NPAGES; i++) {
-		ngot += test_bit(got, i);
-		nbad += test_bit(got, i) != test_bit(want, i);
-	}
+	compare(got, want, &ngot, &nbad);
 	printf("# then a writable bitmap: ret %d, read back %lu of %lu, wrong bits %lu\n",
 	       ret, ngot, nwant, nbad);
 	result(!ret && !nbad && ngot == nwant,

@@ -91,6 +91,11 @@ unsigned long case_nbits(const struct hcase *c)
 	return (c->length - 1) / c->page_size + 1;
 }
 
+static unsigned long nbytes_of(unsigned long nbits)
+{
+	return nbits / 8 + (nbits % 8 != 0);
+}
+
 static unsigned long gen_page_size(struct rng *r)
 {
 	static const unsigned long bad[] = { 0, 3, 4097, ULONG_MAX, 6 << 20 };
@@ -488,7 +493,7 @@ static int refusal(const struct hcase *c, unsigned long base,
 		   unsigned long map_len)
 {
 	unsigned long nbits = case_nbits(c);
-	unsigned long last = c->data + (nbits / 8 + (nbits % 8 != 0)) - 1;
+	unsigned long last = c->data + nbytes_of(nbits) - 1;
 	unsigned long page;
 
 	if (c->killed)
@@ -517,7 +522,7 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	memset(res, 0, sizeof(*res));
 	if (c->length && c->page_size)
 		nbits = (c->length - 1) / c->page_size + 1;
-	nbytes = nbits / 8 + (nbits % 8 != 0);
+	nbytes = nbytes_of(nbits);
 	/* Geometry too large to map: only alloc's answer matters. */
 	if (nbytes > MAX_BIG_BITS / 8 + 1)
 		nbytes = 0;
@@ -550,7 +555,7 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	fakemem_set_faults(&faults);
 
 	want_err = model_alloc_errno(c, c->length && c->page_size ?
-				     (nbits / 8 + (nbits % 8 != 0)) : 0);
+				     nbytes_of(nbits) : 0);
 	if (verbose)
 		case_print(stderr, c);
 
