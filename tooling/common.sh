@@ -13,7 +13,7 @@ JOBS=${JOBS:-$(nproc)}
 BASE_PKG=linux-source-6.12
 BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
 # Top-level directories of the repo that mirror kernel paths.
-OVERLAY_DIRS="include lib tools Documentation"
+OVERLAY_DIRS="include lib tools Documentation drivers samples"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
