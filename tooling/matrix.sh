@@ -1,0 +1,195 @@
+#!/bin/bash
+# make matrix: build and link the configurations the Kconfig rework touches.
+#   matrix.sh [--quick] [--kconfig-only] [--random N] [--seed S]
+# Each configuration is allnoconfig + base.config + matrix/common.config + its
+# own assignments (tooling/config/matrix/named, then N seeded random ones).
+# For each, in one incremental O= tree ($BUILD/matrix/obj, ccache):
+#   - no Kconfig warning; a named configuration's assignments all land;
+#   - IOMMUFD_DRIVER follows the rule below;
+#   - "make W=1 vmlinux modules" builds and links, modpost included (a
+#     module using __iova_bitmap_set without importing IOMMUFD fails it),
+#     and no W=1 warning comes from our files;
+#   - every caller whose symbol is set has its object compiled.
+# The same assignments on the unpatched base (Kconfig only) show where 6.12
+# left VFIO with the stubs: DMA_LOGGING_REPORT failing with -EOPNOTSUPP.
+# --quick: the configurations marked "quick" (make check's subset).
+# Prints a table; KTAP lines too when MATRIX_TAP=1.
+#
+# The rule: IOMMUFD_DRIVER=y exactly when something that can produce or read
+# a dirty bitmap is built: VFIO (its report path; VFIO always has the
+# container or iommufd, both of which select it), iommufd, a VFIO migration
+# driver (mlx5, pds, the mdirty sample), iommufd's mock (IOMMUFD_TEST), or an
+# IOMMU driver with dirty tracking (AMD, Intel, SMMUv3) together with iommufd.
+. "$(dirname "$0")/common.sh"
+
+quick=0 nrandom=20 seed=${MATRIX_SEED:-2026} build=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 nrandom=0 ;;
+	--kconfig-only) build=0 ;;
+	--random) nrandom=$2; shift ;;
+	--seed) seed=$2; shift ;;
+	*) die "unknown argument $1" ;;
+	esac
+	shift
+done
+
+M=$BUILD/matrix
+MOBJ=$M/obj
+mkdir -p "$M/cfg" "$MOBJ"
+command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+"$REPO/tooling/assemble.sh"
+
+# Symbol -> object that calls the library when the symbol is set.
+CALLERS="VFIO:drivers/vfio/vfio_main.o
+IOMMUFD:drivers/iommu/iommufd/io_pagetable.o
+MLX5_VFIO_PCI:drivers/vfio/pci/mlx5/cmd.o
+PDS_VFIO_PCI:drivers/vfio/pci/pds/dirty.o
+AMD_IOMMU:drivers/iommu/amd/io_pgtable.o
+INTEL_IOMMU:drivers/iommu/intel/iommu.o
+IOMMU_IO_PGTABLE_LPAE:drivers/iommu/io-pgtable-arm.o
+SAMPLE_VFIO_MDEV_MTTY:samples/vfio-mdev/mtty.o
+SAMPLE_VFIO_MDEV_MDIRTY:samples/vfio-mdev/mdirty.o
+IOMMUFD_DRIVER:lib/iova_bitmap.o"
+
+# Symbols of the random assignments and the values each may take.  A
+# driver and the core it needs move together.
+RANDOM_SYMS="VFIO:nmy IOMMUFD:nmy VFIO_GROUP:ny VFIO_CONTAINER:ny
+VFIO_DEVICE_CDEV:ny MLX5_CORE+MLX5_VFIO_PCI:nm PDS_CORE+PDS_VFIO_PCI:nm
+AMD_IOMMU:ny INTEL_IOMMU:ny IOMMU_IO_PGTABLE_LPAE:ny
+DEBUG_KERNEL=y+FAULT_INJECTION=y+RUNTIME_TESTING_MENU=y+IOMMUFD_TEST:ny SAMPLE_VFIO_MDEV_MTTY:nmy
+SAMPLE_VFIO_MDEV_MDIRTY:nmy"
+
+# configurations: "name<TAB>assignments" on stdout
+configurations() {
+	local line name
+	sed -e '/^\s*#/d' -e '/^\s*$/d' "$REPO/tooling/config/matrix/named" |
+	while IFS= read -r line; do
+		name=${line%%:*}
+		if [ $quick = 1 ]; then
+			grep -qx "$name" "$REPO/tooling/config/matrix/quick" || continue
+		fi
+		printf '%s\t%s\n' "$name" "$(echo "${line#*:}" | xargs)"
+	done
+	[ "$nrandom" -gt 0 ] || return 0
+	echo "$RANDOM_SYMS" | tr ' ' '\n' | grep . |
+	awk -v n="$nrandom" -v seed="$seed" '
+		{ sym[NR] = $0 }
+		END {
+			srand(seed)
+			for (i = 1; i <= n; i++) {
+				out = ""
+				for (s = 1; s in sym; s++) {
+					split(sym[s], f, ":"); vals = f[2]
+					v = substr(vals, int(rand() * length(vals)) + 1, 1)
+					k = split(f[1], names, "+")
+					for (j = 1; j <= k; j++) {
+						# "SYM=val" in a group: a dependency, set with it
+						if (index(names[j], "=")) {
+							if (v != "n") out = out " CONFIG_" names[j]
+						} else {
+							out = out " CONFIG_" names[j] "=" v
+						}
+					}
+				}
+				printf "random-%d-%02d\t%s\n", seed, i, substr(out, 2)
+			}
+		}'
+}
+
+# make_config <tree> <objdir> <fragment> <log>: allnoconfig with the fragment
+make_config() {
+	mkdir -p "$2"
+	make -s -C "$1" O="$2" ARCH=$ARCH KCONFIG_ALLCONFIG="$3" allnoconfig >"$4" 2>&1
+}
+
+words() { local w; for w in $1; do echo "$w"; done; }
+
+cfgval() { # .config, symbol -> y, m or n
+	local v
+	v=$(sed -n "s/^CONFIG_$2=\(.*\)$/\1/p" "$1")
+	echo "${v:-n}"
+}
+
+expected_driver() { # .config -> y or n, by the rule above
+	local c=$1 s
+	for s in VFIO IOMMUFD MLX5_VFIO_PCI PDS_VFIO_PCI SAMPLE_VFIO_MDEV_MDIRTY IOMMUFD_TEST; do
+		[ "$(cfgval "$c" $s)" != n ] && { echo y; return; }
+	done
+	if [ "$(cfgval "$c" IOMMUFD)" != n ]; then
+		for s in AMD_IOMMU INTEL_IOMMU ARM_SMMU_V3; do
+			[ "$(cfgval "$c" $s)" != n ] && { echo y; return; }
+		done
+	fi
+	echo n
+}
+
+# Our files, whose W=1 warnings fail a configuration.
+ours_re='(lib/iova_bitmap\.c|include/linux/iova_bitmap\.h|samples/vfio-mdev/mdirty\.c)'
+
+printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' configuration DRIVER 6.12 "6.12 VFIO report" "callers built" result seconds | tee "$M/table"
+n=0 fail=0 t_all=$(date +%s)
+tap=$M/tap
+: >"$tap"
+while IFS=$'\t' read -r name assign; do
+	n=$((n + 1))
+	t0=$(date +%s)
+	frag=$M/cfg/$name.frag
+	{ cat "$REPO/tooling/config/base.config" "$REPO/tooling/config/matrix/common.config"
+	  words "$assign"; } >"$frag"
+	why=""
+	# Ours: Kconfig.
+	make_config "$SRC" "$M/kc" "$frag" "$M/cfg/$name.kconfig.log" || why="allnoconfig failed"
+	cp "$M/kc/.config" "$M/cfg/$name.config"
+	cfg=$M/cfg/$name.config
+	grep -qi warning "$M/cfg/$name.kconfig.log" && why="${why:+$why; }Kconfig warning"
+	if [ "${name#random-}" = "$name" ]; then
+		miss=$(words "$assign" >"$M/cfg/$name.want"; config_misses "$M/cfg/$name.want" "$cfg" | xargs)
+		[ -z "$miss" ] || why="${why:+$why; }not applied: $miss"
+	fi
+	drv=$(cfgval "$cfg" IOMMUFD_DRIVER)
+	[ "$drv" = "$(expected_driver "$cfg")" ] || why="${why:+$why; }IOMMUFD_DRIVER=$drv breaks the rule"
+	# 6.12: Kconfig only.
+	make_config "$BASE" "$M/kc-base" "$frag" "$M/cfg/$name.base.log" || true
+	bdrv=$(cfgval "$M/kc-base/.config" IOMMUFD_DRIVER)
+	breport=-
+	if [ "$(cfgval "$M/kc-base/.config" VFIO)" != n ]; then
+		breport=real
+		[ "$bdrv" = y ] || breport="stub -EOPNOTSUPP"
+	fi
+	# Ours: build and link.
+	cmp -s "$cfg" "$MOBJ/.config" || cp "$cfg" "$MOBJ/.config"
+	if [ -z "$why" ] && [ $build = 1 ]; then
+		if ! SRC=$SRC OBJ=$MOBJ kmake -s W=1 olddefconfig >/dev/null 2>&1 ||
+		   ! SRC=$SRC OBJ=$MOBJ kmake W=1 vmlinux modules >"$M/cfg/$name.build.log" 2>&1; then
+			why="build failed: $(grep -m1 -E 'error|ERROR' "$M/cfg/$name.build.log" | cut -c1-120)"
+		fi
+	fi
+	if [ -z "$why" ] && [ $build = 1 ] && grep -E "warning" "$M/cfg/$name.build.log" | grep -qE "$ours_re"; then
+		why="W=1 warning in our files"
+	fi
+	built=""
+	[ $build = 1 ] && while IFS=: read -r sym obj; do
+		[ "$(cfgval "$cfg" "$sym")" = n ] && continue
+		short=$(basename "$obj" .o)
+		if [ -f "$MOBJ/$obj" ]; then
+			built="$built,$short"
+		else
+			built="$built,!$short"
+			[ -n "$why" ] || why="$obj not built with $sym set"
+		fi
+	done <<<"$CALLERS"
+	built=${built#,}
+	res=ok
+	[ -z "$why" ] || { res=FAIL; fail=$((fail + 1)); }
+	printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' "$name" "$drv" "$bdrv" "$breport" "${built:--}" "$res" $(( $(date +%s) - t0 )) | tee -a "$M/table"
+	[ -z "$why" ] || echo "#   $name: $why" | tee -a "$M/table"
+	if [ -z "$why" ]; then echo "ok $n matrix $name" >>"$tap"; else echo "not ok $n matrix $name # $why" >>"$tap"; fi
+done < <(configurations)
+echo "# $n configurations, $fail failed, $(( $(date +%s) - t_all ))s; logs in $M/cfg" | tee -a "$M/table"
+if [ "${MATRIX_TAP:-0}" = 1 ]; then
+	echo "KTAP version 1"
+	echo "1..$n"
+	cat "$tap"
+fi
+exit $((fail > 0))

@@ -1,0 +1,169 @@
+#!/bin/bash
+# make series: the work as a git patch series a kernel developer would send.
+#   $BUILD/series/src   git tree: the unpacked base committed once (tag
+#                       "base"), then one commit per line of tooling/series/map
+#   $BUILD/series/out   git format-patch --cover-letter --base=base
+# Checks: the series' last commit equals the assembled tree (build/src), every
+# patch passes checkpatch.pl --strict, and (unless SERIES_BUILD=0) every
+# commit builds, incrementally, the test kernel's configuration and one
+# matrix configuration (modules, W=1).
+. "$(dirname "$0")/common.sh"
+
+S=$BUILD/series
+T=$S/src
+MAP=$REPO/tooling/series/map
+name=$(git -C "$REPO" config user.name)
+email=$(git -C "$REPO" config user.email)
+[ -n "$name" ] && [ -n "$email" ] || die "set git user.name and user.email in the repository"
+signoff="Signed-off-by: $name <$email>"
+mkdir -p "$S"
+"$REPO/tooling/assemble.sh"
+version=$(cat "$BASE/.base-version")
+
+g() { git -C "$T" -c user.name="$name" -c user.email="$email" "$@"; }
+
+# 1. The base, committed once.
+if [ "$(cat "$S/base-version" 2>/dev/null)" != "$version" ] || ! g rev-parse -q --verify base >/dev/null; then
+	log "committing the base tree $version in $T (once, a minute or two)"
+	rm -rf "$T" "$S/obj-test" "$S/obj-matrix"
+	cp -a "$BASE" "$T"
+	chmod -R u+w "$T"
+	rm -f "$T/.base-version"
+	g init -q -b base-branch
+	g add -A
+	GIT_AUTHOR_DATE="2024-11-17T00:00:00Z" GIT_COMMITTER_DATE="2024-11-17T00:00:00Z" \
+		g commit -q -m "Linux $version (Debian $BASE_PKG)"
+	g tag base
+	echo "$version" >"$S/base-version"
+fi
+
+# 2. Check the map against patches/series and the overlay.
+sed -e '/^\s*#/d' -e '/^\s*$/d' "$REPO/patches/series" >"$S/series.want"
+awk '!/^#/ && NF && $1 ~ /\.patch$/ { print $1 }' "$MAP" >"$S/series.got"
+diff -u "$S/series.want" "$S/series.got" >&2 ||
+	die "tooling/series/map must list the patches of patches/series, in that order"
+# shellcheck disable=SC2086
+(cd "$REPO" && git ls-files --cached --others --exclude-standard -- $OVERLAY_DIRS |
+	while read -r f; do [ -f "$f" ] && echo "$f"; done) | sort >"$S/overlay.want"
+overlay_of() { # the overlay files a map line names
+	local w
+	for w in "$@"; do
+		case $w in
+		-*) ;;
+		*/) grep "^$w" "$S/overlay.want" || die "map: nothing under $w" ;;
+		*) grep -qx "$w" "$S/overlay.want" || die "map: $w is not an overlay file"; echo "$w" ;;
+		esac
+	done
+}
+awk '!/^#/ && NF { $1 = ""; print }' "$MAP" | while read -r -a words; do
+	[ ${#words[@]} = 0 ] || overlay_of "${words[@]}"
+done | sort >"$S/overlay.got"
+dups=$(uniq -d "$S/overlay.got")
+[ -z "$dups" ] || die "map: in two commits: $dups"
+missing=$(comm -23 "$S/overlay.want" "$S/overlay.got")
+[ -z "$missing" ] || die "map: overlay files in no commit: $missing"
+
+# 3. One commit per map line.
+message() { # patch or .msg file -> commit message (subject, blank, body)
+	awk -v so="$signoff" '
+		/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; body = 1; next }
+		body && /^---$/ { exit }
+		body == 1 && /^$/ { body = 2; next }
+		body == 2 { print }
+		END { print ""; print so }' "$1"
+}
+g checkout -q -f -B series base
+g clean -q -fdx
+n=0
+while read -r src rest; do
+	n=$((n + 1))
+	if [ "${src%.patch}" != "$src" ]; then
+		file=$REPO/patches/$src
+		g apply --index "$file" || die "$src does not apply to the series so far"
+	else
+		file=$REPO/tooling/series/$src
+	fi
+	for w in $rest; do
+		case $w in
+		-*) g rm -q "${w#-}" ;;
+		esac
+	done
+	# shellcheck disable=SC2086
+	for f in $(overlay_of $rest); do
+		mkdir -p "$T/$(dirname "$f")"
+		cp "$REPO/$f" "$T/$f"
+		g add "$f"
+	done
+	message "$file" >"$S/msg"
+	GIT_AUTHOR_DATE="2026-11-30T00:00:00Z" GIT_COMMITTER_DATE="2026-11-30T00:00:00Z" \
+		g commit -q -F "$S/msg"
+done < <(awk '!/^#/ && NF' "$MAP")
+log "series: $n commits on base"
+
+# 4. The series ends where the assembled tree is.
+diff -r -q -x .git -x .iova-bitmap-managed "$T" "$SRC" >"$S/final.diff" 2>&1 ||
+	{ cat "$S/final.diff" >&2; die "the series' last commit differs from $SRC"; }
+
+# 5. Patches, cover letter, checkpatch.
+rm -rf "$S/out"
+g format-patch -q --cover-letter --base=base -o "$S/out" base..series
+cover=$(ls "$S"/out/0000-*)
+python3 - "$cover" "$REPO/tooling/series/cover.txt" <<'EOF'
+import sys
+path, src = sys.argv[1], sys.argv[2]
+subject, _, body = open(src).read().partition('\n\n')
+text = open(path).read()
+text = text.replace('*** SUBJECT HERE ***', subject.strip())
+text = text.replace('*** BLURB HERE ***', body.rstrip())
+open(path, 'w').write(text)
+EOF
+fail=0
+echo "KTAP version 1"
+echo "1..$(ls "$S"/out/*.patch | grep -vc '/0000-')"
+i=0
+for p in "$S"/out/*.patch; do
+	case $p in */0000-*) continue ;; esac
+	i=$((i + 1))
+	if out=$(cd "$T" && ./scripts/checkpatch.pl --strict -q --terse "$p" 2>&1); then
+		echo "ok $i checkpatch --strict $(basename "$p")"
+	else
+		echo "$out" | sed 's/^/# /'
+		echo "not ok $i checkpatch --strict $(basename "$p")"
+		fail=$((fail + 1))
+	fi
+done
+
+# 6. Every commit builds (test configuration and one matrix configuration).
+if [ "${SERIES_BUILD:-1}" = 1 ]; then
+	command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+	cfg_test=$S/test.config cfg_matrix=$S/matrix.config
+	# The same fragments as the test kernel and the matrix; symbols a commit
+	# does not define yet are simply absent there.
+	for f in base iommufd consumers debug; do cat "$REPO/tooling/config/$f.config"; done >"$cfg_test"
+	{ cat "$REPO/tooling/config/base.config" "$REPO/tooling/config/matrix/common.config"
+	  sed -n 's/^mtty-m-vfio-m-container: //p' "$REPO/tooling/config/matrix/named" | tr ' ' '\n'
+	} >"$cfg_matrix"
+	for c in $(g rev-list --reverse base..series); do
+		g checkout -q "$c"
+		subj=$(g log -1 --format=%s "$c")
+		for kind in test matrix; do
+			o=$S/obj-$kind t0=$(date +%s)
+			mkdir -p "$o"
+			eval frag=\$cfg_$kind
+			make -s -C "$T" O="$o" ARCH=$ARCH KCONFIG_ALLCONFIG="$frag" allnoconfig >/dev/null 2>&1
+			if [ $kind = test ]; then args=bzImage; else args="W=1 vmlinux modules"; fi
+			# shellcheck disable=SC2086
+			if SRC=$T OBJ=$o kmake $args >"$S/build-$kind.log" 2>&1; then
+				echo "# builds ($kind, $(( $(date +%s) - t0 ))s): $subj"
+			else
+				grep -m3 -E 'error|Error' "$S/build-$kind.log" | sed 's/^/#   /'
+				echo "# does NOT build ($kind): $subj"
+				fail=$((fail + 1))
+			fi
+		done
+	done
+	g checkout -q series
+fi
+ls "$S"/out/
+echo "# $(ls "$S"/out/*.patch | grep -vc '/0000-') patches in $S/out, $fail failed"
+exit $((fail > 0))
