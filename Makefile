@@ -7,6 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
+	matrix series vfio-6.12 \
 	clean distclean
 
 run:
@@ -66,6 +67,20 @@ bench-kernel:
 
 baseline: tree
 	$(MAKE) -C $(H) baseline
+
+# Upstream readiness: every Kconfig combination of the callers built and
+# linked (W=1, modpost), and the work as a bisectable git patch series with
+# a cover letter (build/series/out).  Both take long on a cold cache.
+matrix:
+	@$(T)/matrix.sh
+
+series:
+	@$(T)/series.sh
+
+# The VFIO dirty-report selftest on 6.12's library (plus only the mdirty
+# sample): shows 6.12's hang on ragged reports as a timeout.
+vfio-6.12:
+	@$(T)/vfio-6.12.sh
 
 clean:
 	rm -rf build/guest build/check build/kconfig-proof

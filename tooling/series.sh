@@ -139,7 +139,7 @@ if [ "${SERIES_BUILD:-1}" = 1 ]; then
 	cfg_test=$S/test.config cfg_matrix=$S/matrix.config
 	# The same fragments as the test kernel and the matrix; symbols a commit
 	# does not define yet are simply absent there.
-	for f in base iommufd consumers debug; do cat "$REPO/tooling/config/$f.config"; done >"$cfg_test"
+	for f in base iommufd consumers mdirty debug; do cat "$REPO/tooling/config/$f.config"; done >"$cfg_test"
 	{ cat "$REPO/tooling/config/base.config" "$REPO/tooling/config/matrix/common.config"
 	  sed -n 's/^mtty-m-vfio-m-container: //p' "$REPO/tooling/config/matrix/named" | tr ' ' '\n'
 	} >"$cfg_matrix"
