@@ -1,7 +1,8 @@
 #!/bin/bash
 # The kernel's own gates on our code, as KTAP: checkpatch --strict on our
-# files and patches, kernel-doc -Wall, and lib/iova_bitmap.o rebuilt with
-# W=1 and sparse (C=1) in the test kernel's object tree.
+# kernel files (overlay .c/.h outside tools/) and patches, kernel-doc -Wall,
+# and the objects built from our files rebuilt with W=1 and sparse (C=1) in
+# the test kernel's object tree (a warning counts when it names our file).
 . "$(dirname "$0")/common.sh"
 
 n=0 fail=0
@@ -18,8 +19,12 @@ t() { # name, then command; its output is shown as diagnostics on failure
 	fi
 }
 
-ours="include/linux/iova_bitmap.h lib/iova_bitmap.c"
-[ -f "$REPO/lib/tests/iova_bitmap_kunit.c" ] && ours="$ours lib/tests/iova_bitmap_kunit.c"
+ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- include lib drivers samples |
+	grep -E '\.[ch]$' | xargs)
+# Objects that compile them (intel/iommu_kunit.c is #included by iommu.c).
+objs="lib/iova_bitmap.o lib/tests/iova_bitmap_kunit.o
+drivers/iommu/io-pgtable-arm-dirty-kunit.o drivers/iommu/amd/io_pgtable_kunit.o
+drivers/iommu/intel/iommu.o samples/vfio-mdev/mdirty.o"
 
 checkpatch_files() {
 	cd "$SRC" && ./scripts/checkpatch.pl --strict --no-tree -q --terse \
@@ -40,9 +45,13 @@ kerneldoc() {
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 w1_sparse() {
-	local out
-	rm -f "$OBJ/lib/iova_bitmap.o"
-	out=$(kmake W=1 C=1 lib/iova_bitmap.o 2>&1 | grep -E 'warning|error' || true)
+	local out o re
+	re=$(echo "$ours" | tr ' ' '\n' | sed 's/\./\\./g' | paste -sd'|')
+	for o in $objs; do rm -f "$OBJ/$o"; done
+	# shellcheck disable=SC2086
+	out=$(kmake W=1 C=1 $objs 2>&1 | grep -E 'warning|error' | grep -E "$re" || true)
+	for o in $objs; do [ -f "$OBJ/$o" ] || out="$out
+$o was not built"; done
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 

@@ -27,6 +27,7 @@ EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommuf
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_fail_nth" "$ST/iommufd_fail_nth.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dma_logging" "$ST/iommufd_vfio_dma_logging.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_dirty_race" "$ST/iommufd_dirty_race.c"
+EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dirty_report" "$ST/iommufd_vfio_dirty_report.c"
 
 cp "$REPO/tooling/guest/init" "$G/root/init"
 cp /bin/busybox "$G/root/bin/busybox"

@@ -12,7 +12,8 @@
 #   - every caller whose symbol is set has its object compiled.
 # The same assignments on the unpatched base (Kconfig only) show where 6.12
 # left VFIO with the stubs: DMA_LOGGING_REPORT failing with -EOPNOTSUPP.
-# --quick: the configurations marked "quick" (make check's subset).
+# --quick: the configurations listed in matrix/quick (make check's subset),
+# on matrix/quick.config instead of common.config, in $BUILD/matrix-quick.
 # Prints a table; KTAP lines too when MATRIX_TAP=1.
 #
 # The rule: IOMMUFD_DRIVER=y exactly when something that can produce or read
@@ -35,6 +36,11 @@ while [ $# -gt 0 ]; do
 done
 
 M=$BUILD/matrix
+common=$REPO/tooling/config/matrix/common.config
+if [ $quick = 1 ]; then
+	M=$BUILD/matrix-quick
+	common=$REPO/tooling/config/matrix/quick.config
+fi
 MOBJ=$M/obj
 mkdir -p "$M/cfg" "$MOBJ"
 command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
@@ -135,7 +141,7 @@ while IFS=$'\t' read -r name assign; do
 	n=$((n + 1))
 	t0=$(date +%s)
 	frag=$M/cfg/$name.frag
-	{ cat "$REPO/tooling/config/base.config" "$REPO/tooling/config/matrix/common.config"
+	{ cat "$REPO/tooling/config/base.config" "$common"
 	  words "$assign"; } >"$frag"
 	why=""
 	# Ours: Kconfig.

@@ -100,6 +100,52 @@ def kunit_text(console):
     return "\n".join(lines)
 
 
+def kunit_layers(body, want):
+    """One layer per KUnit suite ("kunit-<suite>"), leaf results only.
+
+    Suites print "# Subtest: <suite>" four spaces in, their cases at the
+    same depth and the parameters of a parameterized case one level deeper,
+    followed by a summary line for the case: only the parameters count.
+    """
+    layers, order, suite = {}, [], None
+    for line in body.splitlines():
+        m = re.match(r"^ {4}# Subtest: (\S+)$", line)
+        if m:
+            suite = m.group(1)
+            if suite not in layers:
+                layers[suite] = Layer("kunit-" + suite)
+                order.append(suite)
+            continue
+        m = re.match(r"^(\s+)(not ok|ok) (\d+) (.*?)(?:\s+# (SKIP).*)?$", line)
+        if not m or suite is None:
+            continue
+        if re.search(r"^\s+# Subtest: " + re.escape(m.group(4)) + r"$",
+                     body, re.M):
+            continue
+        k = layers[suite]
+        if m.group(5):
+            k.skipped += 1
+        elif m.group(2) == "ok":
+            k.passed += 1
+        else:
+            k.fail("not ok " + m.group(4))
+    for name in [w for w in want.split(",") if w]:
+        if name not in layers:
+            layers[name] = Layer("kunit-" + name)
+            order.append(name)
+    out = []
+    for name in order:
+        k = layers[name]
+        if k.passed + k.failed == 0:
+            k.fail("no results for KUnit suite " + name)
+        out.append(k)
+    if not out:
+        k = Layer("kunit")
+        k.fail("no KUnit results in the console log")
+        out.append(k)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
@@ -107,6 +153,8 @@ def main():
                     help="comma-separated guest steps that must have run")
     ap.add_argument("--kunit", action="store_true",
                     help="expect KUnit results in the console log")
+    ap.add_argument("--kunit-suites", default="",
+                    help="comma-separated KUnit suites that must have run")
     ap.add_argument("--tap", action="append", default=[], metavar="NAME=FILE",
                     help="a host layer's KTAP output (repeatable)")
     ap.add_argument("--summary", action="store_true")
@@ -126,28 +174,7 @@ def main():
         layers.append(layer)
 
     if args.kunit:
-        k = Layer("kunit")
-        # Only leaf results: suites print "ok N suite" at top level and
-        # cases/params indented.  Count indented lines (cases, params).
-        body = kunit_text(console)
-        for line in body.splitlines():
-            m = re.match(r"^(\s+)(not ok|ok) (\d+) (.*?)(?:\s+# (SKIP).*)?$", line)
-            if not m:
-                continue
-            # A case with parameters prints its params one level deeper
-            # and then a summary line for itself: count the params only.
-            if re.search(r"^\s+# Subtest: " + re.escape(m.group(4)) + r"$",
-                         body, re.M):
-                continue
-            if m.group(5):
-                k.skipped += 1
-            elif m.group(2) == "ok":
-                k.passed += 1
-            else:
-                k.fail("not ok " + m.group(4))
-        if "KTAP version" not in body or k.passed + k.failed == 0:
-            k.fail("no KUnit results in the console log")
-        layers.append(k)
+        layers += kunit_layers(kunit_text(console), args.kunit_suites)
 
     secs = sections(tests)
     for step in [s for s in args.steps.split(",") if s]:
