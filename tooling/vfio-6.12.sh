@@ -50,11 +50,13 @@ set -e
 OBJ=$O GUEST_OUT=$G QEMU_TIMEOUT=${VFIO612_TIMEOUT:-300} \
 	"$REPO/tooling/qemu-run.sh" vfio iovatimeout=120 >/dev/null
 echo
-grep -E '^(ok|not ok|#  RUN|# +(OK|FAIL)|### )' "$G/tests.log" | tail -40
+sed -n '/^### BEGIN vfio_dirty_report/,/^### END vfio_dirty_report/p' "$G/tests.log" |
+	grep -E '^(not ok|ok) ' | awk '{ n[$1 == "ok" ? "passed" : "failed"]++ } END { printf "vfio_dirty_report on 6.12: %d passed, %d failed\n", n["passed"], n["failed"] }'
+echo "tests ended by their 30 s timeout (a task stuck in the kernel):"
+grep -B2 'Test terminated by timeout' "$G/tests.log" | sed -n 's/^#  RUN *\(.*\) \.\.\./  \1/p'
+grep -m1 -A30 'self-detected stall' "$G/console.log" | grep -m2 -E 'RIP:|iova_bitmap' | sed 's/^/  stall: /' || true
 if grep -q '^### TIMEOUT' "$G/tests.log"; then
-	last=$(grep '^#  RUN' "$G/tests.log" | tail -1 | sed 's/^#  RUN *//')
-	echo "6.12: HANG: the guest did not finish within ${VFIO612_TIMEOUT:-300}s; last test started: $last"
-	grep -m3 -E 'soft lockup|rcu.*stall' "$G/console.log" || true
+	echo "6.12: HANG: the guest did not finish within ${VFIO612_TIMEOUT:-300}s (a test task never left the kernel)"
 else
 	echo "6.12: no hang (the run finished); see $G/tests.log"
 fi
