@@ -8,6 +8,7 @@ libssl-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
 perl kmod valgrind"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 [ "${1:-}" = --docs ] && PKGS="$PKGS python3-sphinx python3-yaml"
+[ "${1:-}" = --series ] && PKGS="$PKGS git python3-ply python3-git"
 
 missing=
 for p in $PKGS; do
