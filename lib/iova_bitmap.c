@@ -27,24 +27,32 @@
  *   extend it (one starting exactly where the run ends is handled inline);
  *   the run is written out when a record does not fit it, before
  *   iova_bitmap_for_each() returns and at iova_bitmap_free().  Other
- *   records ("strays") are written at once into their user page, which
- *   stays mapped for the next strays: a one-bit stray in that page is
- *   handled inline.  Only pages with a permanent kernel mapping (not
- *   highmem) are kept mapped so; other strays go through the run.
+ *   records ("strays") that fit in one user page are written at once.
  * - User pages are pinned when a write first touches them and stay pinned
- *   in a direct-mapped cache until evicted or freed.  Nothing pins pages
- *   that no record touches.  The cache starts small, so a bitmap that
- *   receives few records costs little, and grows when records jump back
- *   and forth, so unsorted streams do not unpin and re-pin the same pages.
+ *   in a direct-mapped table of slots until evicted or freed.  Nothing
+ *   pins pages that no record touches.  The table starts small, so a
+ *   bitmap that receives few records costs little, and grows when records
+ *   jump back and forth, so unsorted streams do not unpin and re-pin the
+ *   same pages.  A slot also holds the page's kernel address, so a one-bit
+ *   record in any pinned page is set inline, whatever the order records
+ *   come in (a device's log is in the order the device wrote).  Pages
+ *   without a permanent kernel mapping (highmem) are tagged so that the
+ *   inline lookup misses them; the out-of-line path maps them for each
+ *   write.
+ * - Memory: at most IOVA_BITMAP_MAX_SLOTS user pages are pinned at once
+ *   (16 MiB of bitmap with 4 KiB pages), and the table costs 24 bytes per
+ *   slot (at most 96 KiB).
  * - Walkers clear the dirty state they report, so a record the library
  *   cannot store is lost for good.  Before the walker runs,
  *   iova_bitmap_for_each() checks that every page of the buffer lies in a
  *   mapping the kernel may pin for writing, without touching or pinning
  *   any of them: a bad buffer fails the walk before anything is cleared.
  * - A failure only a walk can meet (a pin failing under memory pressure, a
- *   concurrent munmap) is latched; later records are dropped and
- *   iova_bitmap_for_each() returns it.
- * - The stray page is forgotten before its pin is released.
+ *   concurrent munmap) is latched and iova_bitmap_for_each() returns it.
+ *   Later records still land in pages already pinned (the inline path
+ *   cannot tell); the others are dropped.
+ * - A slot is emptied before its page's pin is released, so the inline
+ *   path never writes through a stale address.
  */
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
@@ -61,20 +69,23 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-/* User pages kept pinned at once: at first, and at most; powers of two. */
+/* Slots of the table of pinned pages: at first, and at most; powers of two. */
 #define IOVA_BITMAP_MIN_SLOTS	64UL
 #define IOVA_BITMAP_MAX_SLOTS	4096UL
 /* Most pages pinned by one call when a write enters unpinned pages. */
 #define IOVA_BITMAP_PIN_BATCH	64UL
 
+/* The tag of an empty slot: no page address, and bit 0 never matches. */
+#define SLOT_EMPTY		(~0UL)
+/* Set in the tag of a page the inline path must not write (highmem). */
+#define SLOT_NOT_INLINE		1UL
+
 struct iova_bitmap {
 	/* Read and written inline by iova_bitmap_set(); must come first. */
 	struct iova_bitmap_pending pend;
 
-	unsigned long last_off;		/* offset of the last IOVA covered */
 	unsigned long nbits;		/* bits in the bitmap */
 	unsigned long nbytes;		/* bytes of user memory it spans */
-	unsigned long uaddr;		/* user address of byte 0 */
 
 	/*
 	 * Pending run of bits [run_first, run_last].  While run_open, the run
@@ -88,14 +99,10 @@ struct iova_bitmap {
 	unsigned long run_first;
 	unsigned long run_last;
 
-	unsigned long stray_upage;	/* user page of pend.stray_kaddr */
-
 	int err;			/* first error, or 0 */
 
-	unsigned long slot_mask;	/* slots - 1 */
 	unsigned long slot_limit;	/* most slots this bitmap can use */
-	unsigned long *slot_tag;	/* upage + 1 held by a slot, 0 if none */
-	struct page **slot_page;
+	struct page **slot_page;	/* the page pinned in each used slot */
 	unsigned long npinned;		/* slots holding a page */
 };
 
@@ -104,20 +111,55 @@ static_assert(offsetof(struct iova_bitmap, pend) == 0);
 static unsigned long upage_addr(const struct iova_bitmap *bitmap,
 				unsigned long upage)
 {
-	return (bitmap->uaddr & PAGE_MASK) + (upage << PAGE_SHIFT);
+	return (bitmap->pend.uaddr & PAGE_MASK) + (upage << PAGE_SHIFT);
 }
 
 static unsigned long byte_upage(const struct iova_bitmap *bitmap,
 				unsigned long byte)
 {
-	return ((bitmap->uaddr + byte) >> PAGE_SHIFT) -
-	       (bitmap->uaddr >> PAGE_SHIFT);
+	return ((bitmap->pend.uaddr + byte) >> PAGE_SHIFT) -
+	       (bitmap->pend.uaddr >> PAGE_SHIFT);
 }
 
-static void forget_stray_page(struct iova_bitmap *bitmap)
+/* The slot of @upage: user page numbers index the table, as inline. */
+static unsigned long upage_slot(const struct iova_bitmap *bitmap,
+				unsigned long upage)
 {
-	bitmap->pend.stray_span = 0;
-	bitmap->pend.stray_kaddr = NULL;
+	return (upage_addr(bitmap, upage) >> PAGE_SHIFT) & bitmap->pend.slot_mask;
+}
+
+static bool slot_used(const struct iova_bitmap *bitmap, unsigned long slot)
+{
+	return bitmap->pend.slots[slot].tag != SLOT_EMPTY;
+}
+
+/* The user address of the page a used slot holds. */
+static unsigned long slot_addr(const struct iova_bitmap *bitmap,
+			       unsigned long slot)
+{
+	return bitmap->pend.slots[slot].tag & PAGE_MASK;
+}
+
+static bool slot_holds(const struct iova_bitmap *bitmap, unsigned long slot,
+		       unsigned long upage)
+{
+	return slot_used(bitmap, slot) &&
+	       slot_addr(bitmap, slot) == upage_addr(bitmap, upage);
+}
+
+/* Record the page just pinned into @slot for user address @addr. */
+static void fill_slot(struct iova_bitmap *bitmap, unsigned long slot,
+		      unsigned long addr)
+{
+	struct iova_bitmap_slot *s = &bitmap->pend.slots[slot];
+	struct page *page = bitmap->slot_page[slot];
+
+	if (PageHighMem(page)) {
+		s->tag = addr | SLOT_NOT_INLINE;
+		return;
+	}
+	s->delta = (unsigned long)page_address(page) - addr;
+	s->tag = addr;
 }
 
 /*
@@ -131,14 +173,10 @@ static void release_slots(struct iova_bitmap *bitmap, unsigned long slot,
 	unsigned long end = slot + n, first;
 
 	while (slot < end && bitmap->npinned) {
-		while (slot < end && !bitmap->slot_tag[slot])
+		while (slot < end && !slot_used(bitmap, slot))
 			slot++;
-		for (first = slot; slot < end && bitmap->slot_tag[slot]; slot++) {
-			if (bitmap->pend.stray_span &&
-			    bitmap->slot_tag[slot] == bitmap->stray_upage + 1)
-				forget_stray_page(bitmap);
-			bitmap->slot_tag[slot] = 0;
-		}
+		for (first = slot; slot < end && slot_used(bitmap, slot); slot++)
+			bitmap->pend.slots[slot].tag = SLOT_EMPTY;
 		if (slot == first)
 			continue;
 		/* The pages were written through the kernel mapping. */
@@ -148,48 +186,51 @@ static void release_slots(struct iova_bitmap *bitmap, unsigned long slot,
 	}
 }
 
+/* Give @bitmap an empty table of @slots slots; on failure, leave it be. */
 static int alloc_slots(struct iova_bitmap *bitmap, unsigned long slots)
 {
-	bitmap->slot_tag = kvcalloc(slots, sizeof(*bitmap->slot_tag),
-				    GFP_KERNEL_ACCOUNT);
-	bitmap->slot_page = kvmalloc_array(slots, sizeof(*bitmap->slot_page),
-					   GFP_KERNEL_ACCOUNT);
-	if (!bitmap->slot_tag || !bitmap->slot_page) {
-		kvfree(bitmap->slot_tag);
-		kvfree(bitmap->slot_page);
+	struct iova_bitmap_slot *table;
+	struct page **pages;
+	unsigned long i;
+
+	table = kvmalloc_array(slots, sizeof(*table), GFP_KERNEL_ACCOUNT);
+	pages = kvmalloc_array(slots, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!table || !pages) {
+		kvfree(table);
+		kvfree(pages);
 		return -ENOMEM;
 	}
-	bitmap->slot_mask = slots - 1;
+	for (i = 0; i < slots; i++)
+		table[i].tag = SLOT_EMPTY;
+	bitmap->pend.slots = table;
+	bitmap->slot_page = pages;
+	bitmap->pend.slot_mask = slots - 1;
 	return 0;
 }
 
 /*
- * Move the pinned pages into a cache eight times larger.  Pages keep their
- * pins; a page's slot is its upage's low bits, so no two of them collide.
- * Failing to grow is harmless: the cache keeps evicting.
+ * Move the pinned pages into a table eight times larger.  Pages keep their
+ * pins; a page's slot is its user page number's low bits, so no two of
+ * them collide.  Failing to grow is harmless: the table keeps evicting.
  */
 static void grow_slots(struct iova_bitmap *bitmap)
 {
-	unsigned long *old_tag = bitmap->slot_tag;
+	struct iova_bitmap_slot *old_table = bitmap->pend.slots;
 	struct page **old_page = bitmap->slot_page;
-	unsigned long old_mask = bitmap->slot_mask;
+	unsigned long old_mask = bitmap->pend.slot_mask;
 	unsigned long slots = min((old_mask + 1) * 8, bitmap->slot_limit);
 	unsigned long i, slot;
 
-	if (alloc_slots(bitmap, slots)) {
-		bitmap->slot_tag = old_tag;
-		bitmap->slot_page = old_page;
-		bitmap->slot_mask = old_mask;
+	if (alloc_slots(bitmap, slots))
 		return;
-	}
 	for (i = 0; i <= old_mask; i++) {
-		if (!old_tag[i])
+		if (old_table[i].tag == SLOT_EMPTY)
 			continue;
-		slot = (old_tag[i] - 1) & bitmap->slot_mask;
-		bitmap->slot_tag[slot] = old_tag[i];
+		slot = (old_table[i].tag >> PAGE_SHIFT) & bitmap->pend.slot_mask;
+		bitmap->pend.slots[slot] = old_table[i];
 		bitmap->slot_page[slot] = old_page[i];
 	}
-	kvfree(old_tag);
+	kvfree(old_table);
 	kvfree(old_page);
 }
 
@@ -201,17 +242,18 @@ static void grow_slots(struct iova_bitmap *bitmap)
 static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 		      unsigned long last_upage)
 {
-	unsigned long slot = upage & bitmap->slot_mask;
+	unsigned long slot = upage_slot(bitmap, upage);
 	unsigned long n, i;
 	long pinned;
 
-	if (bitmap->slot_tag[slot] > upage + 1 &&
-	    bitmap->slot_mask + 1 < bitmap->slot_limit) {
+	if (slot_used(bitmap, slot) &&
+	    slot_addr(bitmap, slot) > upage_addr(bitmap, upage) &&
+	    bitmap->pend.slot_mask + 1 < bitmap->slot_limit) {
 		grow_slots(bitmap);
-		slot = upage & bitmap->slot_mask;
+		slot = upage_slot(bitmap, upage);
 	}
 	n = min3(last_upage - upage + 1, IOVA_BITMAP_PIN_BATCH,
-		 bitmap->slot_mask + 1 - slot);
+		 bitmap->pend.slot_mask + 1 - slot);
 	release_slots(bitmap, slot, n);
 
 	pinned = pin_user_pages_fast(upage_addr(bitmap, upage), n, FOLL_WRITE,
@@ -219,7 +261,7 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 	if (pinned <= 0)
 		return pinned ? pinned : -EFAULT;
 	for (i = 0; i < pinned; i++)
-		bitmap->slot_tag[slot + i] = upage + i + 1;
+		fill_slot(bitmap, slot + i, upage_addr(bitmap, upage + i));
 	bitmap->npinned += pinned;
 	return 0;
 }
@@ -228,19 +270,18 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 			      unsigned long last_upage)
 {
-	unsigned long slot = upage & bitmap->slot_mask;
+	unsigned long slot = upage_slot(bitmap, upage);
 	int ret;
 
-	if (bitmap->slot_tag[slot] != upage + 1) {
+	if (!slot_holds(bitmap, slot, upage)) {
 		ret = pin_upages(bitmap, upage, last_upage);
 		if (ret) {
 			if (!bitmap->err)
 				bitmap->err = ret;
-			forget_stray_page(bitmap);
 			return NULL;
 		}
-		/* Pinning may have grown the cache. */
-		slot = upage & bitmap->slot_mask;
+		/* Pinning may have grown the table. */
+		slot = upage_slot(bitmap, upage);
 	}
 	return bitmap->slot_page[slot];
 }
@@ -273,7 +314,7 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 
 	/* Even after a failure: the run was recorded before it. */
 	while (first <= last) {
-		unsigned long addr = bitmap->uaddr + first / BITS_PER_BYTE;
+		unsigned long addr = bitmap->pend.uaddr + first / BITS_PER_BYTE;
 		unsigned long offset = offset_in_page(addr);
 		/* Last bit stored in this user page. */
 		unsigned long page_last = first - first % BITS_PER_BYTE +
@@ -295,66 +336,16 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 }
 
 /*
- * Keep the user page holding bitmap byte @byte mapped for strays.  False
- * if it cannot be (highmem) or could not be pinned (bitmap->err is set).
- */
-static bool map_stray_page(struct iova_bitmap *bitmap, unsigned long byte)
-{
-	struct iova_bitmap_pending *pend = &bitmap->pend;
-	unsigned long offset = offset_in_page(bitmap->uaddr + byte);
-	unsigned long upage = byte_upage(bitmap, byte);
-	/* The bitmap bytes in this page; the bitmap may start or end inside. */
-	unsigned long first_byte = byte > offset ? byte - offset : 0;
-	unsigned long last_byte = byte + (PAGE_SIZE - 1 - offset);
-	unsigned long last_bit, last_off;
-	struct page *page;
-
-	page = get_upage(bitmap, upage, upage);
-	if (!page || PageHighMem(page))
-		return false;
-	last_bit = last_byte >= bitmap->nbytes - 1 ? bitmap->nbits - 1 :
-		   last_byte * BITS_PER_BYTE + BITS_PER_BYTE - 1;
-	/* The low pgshift bits are clear, so adding a page less one is safe. */
-	last_off = min((last_bit << pend->pgshift) + (BIT(pend->pgshift) - 1),
-		       bitmap->last_off);
-	bitmap->stray_upage = upage;
-	pend->stray_kaddr = (u8 *)page_address(page) +
-			    offset_in_page(bitmap->uaddr + first_byte);
-	pend->stray_off = first_byte * BITS_PER_BYTE << pend->pgshift;
-	pend->stray_span = last_off - pend->stray_off + 1;
-	return true;
-}
-
-/* The first and last bit stored in the stray page. */
-static unsigned long stray_first_bit(const struct iova_bitmap *bitmap)
-{
-	return bitmap->pend.stray_off >> bitmap->pend.pgshift;
-}
-
-static unsigned long stray_last_bit(const struct iova_bitmap *bitmap)
-{
-	const struct iova_bitmap_pending *pend = &bitmap->pend;
-
-	return (pend->stray_off + pend->stray_span - 1) >> pend->pgshift;
-}
-
-/*
- * Write the stray bits [first_bit, last_bit] into their user page.  False
- * if they are not all in one page that can stay mapped: the caller then
- * makes them a run.
+ * Write the stray bits [first_bit, last_bit] at once if they lie in one
+ * user page.  False if they do not: the caller then makes them a run.
  */
 static bool set_stray(struct iova_bitmap *bitmap, unsigned long first_bit,
 		      unsigned long last_bit)
 {
-	if (!bitmap->pend.stray_span || first_bit < stray_first_bit(bitmap) ||
-	    first_bit > stray_last_bit(bitmap)) {
-		if (!map_stray_page(bitmap, first_bit / BITS_PER_BYTE))
-			return bitmap->err != 0;	/* dropped: nothing to do */
-	}
-	if (last_bit > stray_last_bit(bitmap))
+	if (byte_upage(bitmap, first_bit / BITS_PER_BYTE) !=
+	    byte_upage(bitmap, last_bit / BITS_PER_BYTE))
 		return false;
-	set_bits(bitmap->pend.stray_kaddr, first_bit - stray_first_bit(bitmap),
-		 last_bit - stray_first_bit(bitmap));
+	write_bits(bitmap, first_bit, last_bit);
 	return true;
 }
 
@@ -366,7 +357,7 @@ static unsigned long run_last(const struct iova_bitmap *bitmap)
 	if (!bitmap->run_open)
 		return bitmap->run_last;
 	/* run_next > iova: it starts past a record's end and never wraps. */
-	return min(pend->run_next - 1 - pend->iova, bitmap->last_off) >>
+	return min(pend->run_next - 1 - pend->iova, pend->last_off) >>
 	       pend->pgshift;
 }
 
@@ -428,7 +419,7 @@ static int check_user_buffer(const struct iova_bitmap *bitmap)
 {
 	struct mm_struct *mm = current->mm;
 	/* access_ok() at alloc: the buffer does not wrap. */
-	unsigned long addr = bitmap->uaddr, end = addr + bitmap->nbytes;
+	unsigned long addr = bitmap->pend.uaddr, end = addr + bitmap->nbytes;
 	struct vm_area_struct *vma;
 	int ret = 0;
 
@@ -487,10 +478,10 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 		return ERR_PTR(-ENOMEM);
 	bitmap->pend.iova = iova;
 	bitmap->pend.run_next = ULONG_MAX;	/* no run yet */
-	bitmap->last_off = length - 1;
+	bitmap->pend.last_off = length - 1;
 	bitmap->pend.pgshift = __ffs(page_size);
 	bitmap->nbits = ((length - 1) >> bitmap->pend.pgshift) + 1;
-	bitmap->uaddr = (unsigned long)data;
+	bitmap->pend.uaddr = (unsigned long)data;
 	bitmap->nbytes = bitmap->nbits / BITS_PER_BYTE +
 			 !!(bitmap->nbits % BITS_PER_BYTE);
 	if (!access_ok(data, bitmap->nbytes)) {
@@ -524,8 +515,8 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_alloc, IOMMUFD);
 void iova_bitmap_free(struct iova_bitmap *bitmap)
 {
 	flush_all(bitmap);
-	release_slots(bitmap, 0, bitmap->slot_mask + 1);
-	kvfree(bitmap->slot_tag);
+	release_slots(bitmap, 0, bitmap->pend.slot_mask + 1);
+	kvfree(bitmap->pend.slots);
 	kvfree(bitmap->slot_page);
 	kfree(bitmap);
 }
@@ -568,7 +559,7 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 	ret = check_user_buffer(bitmap);
 	if (ret)
 		return ret;
-	ret = fn(bitmap, bitmap->pend.iova, bitmap->last_off + 1, opaque);
+	ret = fn(bitmap, bitmap->pend.iova, bitmap->pend.last_off + 1, opaque);
 	flush_all(bitmap);
 	return ret ? ret : bitmap->err;
 }
@@ -597,10 +588,10 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 	/* Clip [iova, rlast] to the range and make it offsets from its base. */
 	if (check_add_overflow(iova, length - 1, &rlast))
 		rlast = ULONG_MAX;
-	if (rlast < base || iova > base + bitmap->last_off)
+	if (rlast < base || iova > base + bitmap->pend.last_off)
 		return;
 	off = max(iova, base) - base;
-	last_off = min(rlast - base, bitmap->last_off);
+	last_off = min(rlast - base, bitmap->pend.last_off);
 	first_bit = off >> bitmap->pend.pgshift;
 	last_bit = last_off >> bitmap->pend.pgshift;
 

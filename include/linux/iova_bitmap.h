@@ -13,6 +13,7 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/types.h>
+#include <asm/page.h>
 
 struct iova_bitmap;
 
@@ -31,30 +32,43 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
 
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 /**
+ * struct iova_bitmap_slot - A user page of the bitmap held pinned.
+ * @tag: User address of the page; bit 0 is set when the page has no
+ *       permanent kernel mapping (highmem), ~0UL when the slot is empty.
+ * @delta: Kernel address of the page minus its user address.
+ */
+struct iova_bitmap_slot {
+	unsigned long tag;
+	unsigned long delta;
+};
+
+/**
  * struct iova_bitmap_pending - What iova_bitmap_set() handles inline.
  * @run_next: While the pending run is open, the IOVA just past it, which
  *            may lie past the bitmap's range (the run is clipped when it
  *            is written); ULONG_MAX otherwise, where no record fits.
  * @iova: IOVA of bit 0.
- * @stray_off: Offset from @iova of the first IOVA whose bit lies in the
- *             stray page.
- * @stray_span: IOVA bytes whose bits lie in the stray page; 0 if none.
- * @stray_kaddr: Kernel address of the stray page's first bitmap byte.
+ * @last_off: Offset from @iova of the last IOVA the bitmap covers.
+ * @uaddr: User address of the bitmap's byte 0.
+ * @slots: The pinned user pages, a direct-mapped table indexed by user
+ *         page number and @slot_mask.
+ * @slot_mask: Number of @slots less one; a power of two less one.
  * @pgshift: log2 of the IOVA bytes one bit stands for.
  *
  * The first member of struct iova_bitmap, the rest of which is private to
  * lib/iova_bitmap.c.  Walkers make one iova_bitmap_set() call per dirty
- * IOPTE, so the two common cases - the next contiguous IOPTE, and a
- * one-bit record in the user page the last stray record went to (which
- * stays pinned and mapped) - are handled inline, without a call.  Nothing
- * outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
+ * IOPTE or device log entry, so the two common cases - the next
+ * contiguous IOPTE, and a one-bit record in a user page already pinned,
+ * in whatever order records come - are handled inline, without a call.
+ * Nothing outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
  */
 struct iova_bitmap_pending {
 	unsigned long run_next;
 	unsigned long iova;
-	unsigned long stray_off;
-	unsigned long stray_span;
-	u8 *stray_kaddr;
+	unsigned long last_off;
+	unsigned long uaddr;
+	struct iova_bitmap_slot *slots;
+	unsigned long slot_mask;
 	unsigned int pgshift;
 };
 
@@ -88,21 +102,28 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 {
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
-	unsigned long off, pos;
+	unsigned long off = iova - p->iova;
+	unsigned long bit, uaddr;
+	struct iova_bitmap_slot *slot;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
 	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}
-	/* One bit in the stray page: set it there (no clipping needed). */
-	off = iova - p->iova;
-	pos = off - p->stray_off;
-	if (pos < p->stray_span && length - 1 < p->stray_span - pos &&
-	    pos >> p->pgshift == (pos + length - 1) >> p->pgshift) {
-		pos >>= p->pgshift;
-		p->stray_kaddr[pos / BITS_PER_BYTE] |= BIT(pos % BITS_PER_BYTE);
-		return;
+	/*
+	 * One bit (length is not 0 and ends in the granule where @iova is),
+	 * in range, held in a user page already pinned: set it there.
+	 */
+	if (off <= p->last_off &&
+	    length - 1 <= (~off & (BIT(p->pgshift) - 1))) {
+		bit = off >> p->pgshift;
+		uaddr = p->uaddr + bit / BITS_PER_BYTE;
+		slot = &p->slots[(uaddr >> PAGE_SHIFT) & p->slot_mask];
+		if (slot->tag == (uaddr & PAGE_MASK)) {
+			*(u8 *)(uaddr + slot->delta) |= BIT(bit % BITS_PER_BYTE);
+			return;
+		}
 	}
 	__iova_bitmap_set(bitmap, iova, length);
 }

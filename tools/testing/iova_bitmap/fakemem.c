@@ -221,8 +221,12 @@ long pin_user_pages_fast(unsigned long start, int nr_pages,
 		if (!up || up->access == UP_HOLE ||
 		    (up->access == UP_RO && (gup_flags & FOLL_WRITE)))
 			break;
+		if (up->page.pins)
+			fakemem_stats.double_pins++;
 		if (!up->page.pins++)
 			unpoison(&up->page);
+		up->page.highmem = faults.highmem_every &&
+				   (up - upages) % faults.highmem_every == 0;
 		pages[i] = &up->page;
 		fakemem_stats.pages_pinned++;
 		fakemem_stats.pins_held++;

@@ -18,6 +18,7 @@ struct fakemem_faults {
 	int short_pin;		/* >0: each pin call returns at most this many */
 	long fail_pin_nth;	/* >0: the Nth pin call fails with -ENOMEM */
 	long fail_alloc_nth;	/* >0: the Nth allocation fails */
+	int highmem_every;	/* >0: pages whose index is a multiple are highmem */
 };
 
 struct fakemem_stats {
@@ -26,6 +27,7 @@ struct fakemem_stats {
 	long pins_held;		/* pins now held; 0 after free */
 	long max_pins_held;
 	long kmap_unpinned;	/* kmaps of a page that was not pinned */
+	long double_pins;	/* pins of a page already pinned: one slot per page */
 	long kmaps_held;
 	long warnings;
 	long allocs_held;

@@ -38,6 +38,7 @@ const char *const fail_kind_name[FK_NR] = {
 	[FK_WALKER_CALLS] = "walker not called exactly once",
 	[FK_CRASH] = "crashed",
 	[FK_HANG] = "did not finish",
+	[FK_DOUBLE_PIN] = "pinned a page it already held",
 };
 
 /* splitmix64, or bytes from a fuzzer's input while they last. */
@@ -322,6 +323,9 @@ void case_generate(struct rng *r, struct hcase *c)
 			break;
 		}
 	}
+	/* Drawn last: the cases of a seed stay what they were without it. */
+	if (chance(r, 10))
+		c->highmem_every = 1 + below(r, 3);
 }
 
 void case_free(struct hcase *c)
@@ -552,6 +556,7 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	faults.short_pin = c->short_pin;
 	faults.fail_pin_nth = c->fail_pin_nth;
 	faults.fail_alloc_nth = c->fail_alloc_nth;
+	faults.highmem_every = c->highmem_every;
 	fakemem_set_faults(&faults);
 
 	want_err = model_alloc_errno(c, c->length && c->page_size ?
@@ -631,6 +636,9 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 out:
 	if (fakemem_stats.pins_held)
 		fail(res, FK_PINS_LEAKED, "%ld pins held", fakemem_stats.pins_held);
+	if (fakemem_stats.double_pins)
+		fail(res, FK_DOUBLE_PIN, "%ld pins of a page already pinned",
+		     fakemem_stats.double_pins);
 	if (fakemem_stats.kmap_unpinned)
 		fail(res, FK_KMAP_UNPINNED, "%ld kmaps of unpinned pages", fakemem_stats.kmap_unpinned);
 	if (fakemem_stats.allocs_held)
@@ -658,10 +666,10 @@ void case_print(FILE *f, const struct hcase *c)
 	fprintf(f, "  iova %#lx length %#lx page_size %#lx uoff %#lx nbits %lu\n",
 		c->iova, c->length, c->page_size, c->uoff,
 		c->length && c->page_size ? case_nbits(c) : 0);
-	fprintf(f, "  faults: bad_page %u (%s) fail_pin_nth %ld short_pin %d fail_alloc_nth %ld walker_error %d killed %d\n",
+	fprintf(f, "  faults: bad_page %u (%s) fail_pin_nth %ld short_pin %d fail_alloc_nth %ld walker_error %d killed %d highmem_every %d\n",
 		c->bad_page, c->bad_access == UP_RO ? "read-only" : "hole",
 		c->fail_pin_nth, c->short_pin, c->fail_alloc_nth, c->walker_error,
-		c->killed);
+		c->killed, c->highmem_every);
 	fprintf(f, "  %zu records:", c->nrec);
 	for (i = 0; i < c->nrec && i < 40; i++)
 		fprintf(f, " [%#lx+%#lx]", c->rec[i].iova, c->rec[i].length);

@@ -31,6 +31,7 @@ struct hcase {
 	enum upage_access bad_access;
 	long fail_pin_nth, fail_alloc_nth;
 	int short_pin;
+	int highmem_every;		/* see struct fakemem_faults */
 	bool killed;			/* a fatal signal is pending */
 };
 
@@ -51,6 +52,7 @@ enum fail_kind {
 	FK_WALKER_CALLS,
 	FK_CRASH,
 	FK_HANG,
+	FK_DOUBLE_PIN,
 	FK_NR
 };
 

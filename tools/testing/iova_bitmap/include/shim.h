@@ -119,10 +119,14 @@ void free_page(unsigned long addr);
 struct page {
 	u8 *kaddr;		/* this page's bytes, allocated on their own */
 	int pins;
+	bool highmem;		/* set at pin time, see fakemem_faults */
 };
-/* Fake user pages are plain heap memory: never highmem. */
-#define PageHighMem(page) false
-#define page_address(page) ((void *)(page)->kaddr)
+/*
+ * Fake user pages are plain heap memory; a case may call some of them
+ * highmem, which only kmap_local_page() may then reach.
+ */
+#define PageHighMem(page) ((page)->highmem)
+#define page_address(page) ((page)->highmem ? NULL : (void *)(page)->kaddr)
 #define FOLL_WRITE 0x01u
 #define FOLL_LONGTERM 0x100u
 long pin_user_pages_fast(unsigned long start, int nr_pages,
