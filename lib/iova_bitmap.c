@@ -75,10 +75,12 @@
 /* Most pages pinned by one call when a write enters unpinned pages. */
 #define IOVA_BITMAP_PIN_BATCH	64UL
 
-/* The tag of an empty slot: no page address, and bit 0 never matches. */
+/*
+ * The tag of an empty slot, and the bit set in the tag of a page the inline
+ * path must not write (highmem): no user page number has the top bit set.
+ */
 #define SLOT_EMPTY		(~0UL)
-/* Set in the tag of a page the inline path must not write (highmem). */
-#define SLOT_NOT_INLINE		1UL
+#define SLOT_NOT_INLINE		BIT(BITS_PER_LONG - 1)
 
 struct iova_bitmap {
 	/* Read and written inline by iova_bitmap_set(); must come first. */
@@ -137,7 +139,7 @@ static bool slot_used(const struct iova_bitmap *bitmap, unsigned long slot)
 static unsigned long slot_addr(const struct iova_bitmap *bitmap,
 			       unsigned long slot)
 {
-	return bitmap->pend.slots[slot].tag & PAGE_MASK;
+	return (bitmap->pend.slots[slot].tag & ~SLOT_NOT_INLINE) << PAGE_SHIFT;
 }
 
 static bool slot_holds(const struct iova_bitmap *bitmap, unsigned long slot,
@@ -155,11 +157,11 @@ static void fill_slot(struct iova_bitmap *bitmap, unsigned long slot,
 	struct page *page = bitmap->slot_page[slot];
 
 	if (PageHighMem(page)) {
-		s->tag = addr | SLOT_NOT_INLINE;
+		s->tag = addr >> PAGE_SHIFT | SLOT_NOT_INLINE;
 		return;
 	}
 	s->delta = (unsigned long)page_address(page) - addr;
-	s->tag = addr;
+	s->tag = addr >> PAGE_SHIFT;
 }
 
 /*
@@ -226,7 +228,7 @@ static void grow_slots(struct iova_bitmap *bitmap)
 	for (i = 0; i <= old_mask; i++) {
 		if (old_table[i].tag == SLOT_EMPTY)
 			continue;
-		slot = (old_table[i].tag >> PAGE_SHIFT) & bitmap->pend.slot_mask;
+		slot = old_table[i].tag & bitmap->pend.slot_mask;
 		bitmap->pend.slots[slot] = old_table[i];
 		bitmap->slot_page[slot] = old_page[i];
 	}

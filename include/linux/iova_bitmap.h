@@ -33,8 +33,9 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 /**
  * struct iova_bitmap_slot - A user page of the bitmap held pinned.
- * @tag: User address of the page; bit 0 is set when the page has no
- *       permanent kernel mapping (highmem), ~0UL when the slot is empty.
+ * @tag: User page number (user address >> PAGE_SHIFT) of the page; the top
+ *       bit is set when the page has no permanent kernel mapping (highmem),
+ *       ~0UL when the slot is empty.
  * @delta: Kernel address of the page minus its user address.
  */
 struct iova_bitmap_slot {
@@ -103,7 +104,7 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
 	unsigned long off = iova - p->iova;
-	unsigned long bit, uaddr;
+	unsigned long bit, uaddr, upn;
 	struct iova_bitmap_slot *slot;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
@@ -119,8 +120,9 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	    length - 1 <= (~off & (BIT(p->pgshift) - 1))) {
 		bit = off >> p->pgshift;
 		uaddr = p->uaddr + bit / BITS_PER_BYTE;
-		slot = &p->slots[(uaddr >> PAGE_SHIFT) & p->slot_mask];
-		if (slot->tag == (uaddr & PAGE_MASK)) {
+		upn = uaddr >> PAGE_SHIFT;
+		slot = &p->slots[upn & p->slot_mask];
+		if (slot->tag == upn) {
 			*(u8 *)(uaddr + slot->delta) |= BIT(bit % BITS_PER_BYTE);
 			return;
 		}

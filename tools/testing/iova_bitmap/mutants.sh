@@ -27,7 +27,7 @@ mutants=(
 	"leak-pins-at-free|/^void iova_bitmap_free/,/^}/s/release_slots(bitmap, 0, bitmap->pend.slot_mask + 1);/;/"
 	"no-merge-check|s/first_bit <= run_last(bitmap) + 1 \&\&/first_bit <= run_last(bitmap) + 2 \&\&/"
 	"grow-loses-page-pointers|s/bitmap->slot_page\[slot\] = old_page\[i\];/bitmap->slot_page[slot] = old_page[0];/"
-	"grow-rehashes-by-old-slot|s/slot = (old_table\[i\].tag >> PAGE_SHIFT) \& bitmap->pend.slot_mask;/slot = i;/"
+	"grow-rehashes-by-old-slot|s/slot = old_table\[i\].tag \& bitmap->pend.slot_mask;/slot = i;/"
 	"inline-ignores-page-offset|s/s->delta = (unsigned long)page_address(page) - addr;/s->delta = (unsigned long)page_address(page) - addr + 1;/"
 	"refuse-page-size-2^63|s/if (!length || !is_power_of_2(page_size))/if (!length || !is_power_of_2(page_size) || page_size >> 62 > 1)/"
 	"walk-before-buffer-check|s/ret = check_user_buffer(bitmap);/ret = 0;/"
