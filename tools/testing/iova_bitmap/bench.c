@@ -242,8 +242,8 @@ int main(int argc, char **argv)
 	qsort(sorted_pages, 1UL << 20, sizeof(*sorted_pages), cmp_ulong);
 	nbytes = p->length / SZ_4K / 8;
 	if (do_floor) {
-		/* A plain buffer, faulted in outside the timing. */
-		floor_buf = malloc(nbytes);
+		/* A plain buffer, page-aligned and faulted in outside the timing. */
+		floor_buf = aligned_alloc(PAGE_SIZE, nbytes);
 		memset(floor_buf, 0, nbytes);
 		uaddr = 0;
 	} else {

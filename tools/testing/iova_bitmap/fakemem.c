@@ -70,7 +70,8 @@ unsigned long fakemem_map(size_t npages)
 	upages = calloc(npages, sizeof(*upages));
 	assert(upages);
 	for (i = 0; i < npages; i++) {
-		upages[i].page.kaddr = malloc(PAGE_SIZE);
+		/* Page-aligned, like the memory behind a kernel page_address(). */
+		upages[i].page.kaddr = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 		assert(upages[i].page.kaddr);
 		poison(&upages[i].page);
 	}
