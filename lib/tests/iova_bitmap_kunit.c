@@ -375,6 +375,10 @@ static const struct geo_case geo_cases[] = {
 	  { WALK(60, 10, 1), WALK(0, 3, 1) } },
 	{ "walk_backwards_every_user_page", 0, BIG_BITS * SZ_4K, SZ_4K, 7, 0,
 	  { WALK(BIG_BITS - 1, 600, -(long)(PAGE_SIZE * 8 - 3)) } },
+	/* a device's log: pages pinned on first touch, then revisited inline */
+	{ "device_order_revisits_every_user_page", 0, BIG_BITS * SZ_4K, SZ_4K, 9, 0,
+	  { WALK(3, 500, PAGE_SIZE * 8 + 1), WALK(BIG_BITS - 2, 500, -(long)(PAGE_SIZE * 8 + 5)),
+	    WALK(7, 500, PAGE_SIZE * 8 + 11) } },
 	/* OR semantics: bits already set stay set */
 	{ "or_keeps_existing_bits", 0, 1000 * SZ_4K, SZ_4K, 1, 0xa5, { BITS(0, 3), BITS(500, 1) } },
 	{ "or_all_ones_stay", 0, 100 * SZ_4K, SZ_4K, 0, 0xff, { BITS(50, 1) } },
