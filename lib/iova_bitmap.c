@@ -49,8 +49,9 @@
  *   any of them: a bad buffer fails the walk before anything is cleared.
  * - A failure only a walk can meet (a pin failing under memory pressure, a
  *   concurrent munmap) is latched and iova_bitmap_for_each() returns it.
- *   Later records still land in pages already pinned (the inline path
- *   cannot tell); the others are dropped.
+ *   Later records that the inline path takes still land in the pages
+ *   already pinned (it does not look at the error); the others are
+ *   dropped.
  * - A slot is emptied before its page's pin is released, so the inline
  *   path never writes through a stale address.
  */
