@@ -62,16 +62,30 @@ static void build_vmas(void)
 	}
 }
 
-unsigned long fakemem_map(size_t npages)
+static u8 *contiguous_block;
+
+/*
+ * Pages are page-aligned, like the memory behind a kernel page_address().
+ * The harness allocates each on its own, so that a write running off the
+ * end of one page's kernel address does not land, unnoticed, in the next
+ * user page; the benchmark asks for one block (@contiguous), laid out like
+ * the plain buffer its floors write.
+ */
+unsigned long fakemem_map_pages(size_t npages, bool contiguous)
 {
 	size_t i;
 
 	fakemem_unmap();
 	upages = calloc(npages, sizeof(*upages));
 	assert(upages);
+	if (contiguous) {
+		contiguous_block = aligned_alloc(PAGE_SIZE, npages * PAGE_SIZE);
+		assert(contiguous_block);
+	}
 	for (i = 0; i < npages; i++) {
-		/* Page-aligned, like the memory behind a kernel page_address(). */
-		upages[i].page.kaddr = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+		upages[i].page.kaddr = contiguous ?
+			contiguous_block + i * PAGE_SIZE :
+			aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 		assert(upages[i].page.kaddr);
 		poison(&upages[i].page);
 	}
@@ -84,14 +98,22 @@ unsigned long fakemem_map(size_t npages)
 	return FAKE_USER_BASE;
 }
 
+unsigned long fakemem_map(size_t npages)
+{
+	return fakemem_map_pages(npages, false);
+}
+
 void fakemem_unmap(void)
 {
 	size_t i;
 
 	for (i = 0; i < nupages; i++) {
 		unpoison(&upages[i].page);
-		free(upages[i].page.kaddr);
+		if (!contiguous_block)
+			free(upages[i].page.kaddr);
 	}
+	free(contiguous_block);
+	contiguous_block = NULL;
 	free(upages);
 	upages = NULL;
 	nupages = 0;

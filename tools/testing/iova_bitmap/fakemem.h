@@ -37,6 +37,7 @@ struct fakemem_stats {
 
 /* Map @npages user pages at a fake page-aligned user address; returns it. */
 unsigned long fakemem_map(size_t npages);
+unsigned long fakemem_map_pages(size_t npages, bool contiguous);
 void fakemem_unmap(void);
 void fakemem_set_access(unsigned long uaddr, enum upage_access access);
 /* A fatal signal pending: mmap_read_lock_killable() fails. */
