@@ -77,10 +77,10 @@
 #define IOVA_BITMAP_PIN_BATCH	64UL
 
 /*
- * The tag of an empty slot, and the bit set in the tag of a page the inline
- * path must not write (highmem): no user page number has the top bit set.
+ * The bit set in the tag of a page the inline path must not write
+ * (highmem): no user page number has the top bit set.  A slot's tag is 0
+ * when it is empty (tags are user page numbers plus one).
  */
-#define SLOT_EMPTY		(~0UL)
 #define SLOT_NOT_INLINE		BIT(BITS_PER_LONG - 1)
 
 struct iova_bitmap {
@@ -89,6 +89,7 @@ struct iova_bitmap {
 
 	unsigned long nbits;		/* bits in the bitmap */
 	unsigned long nbytes;		/* bytes of user memory it spans */
+	unsigned long uaddr;		/* user address of byte 0 */
 
 	/*
 	 * Pending run of bits [run_first, run_last].  While run_open, the run
@@ -114,33 +115,39 @@ static_assert(offsetof(struct iova_bitmap, pend) == 0);
 static unsigned long upage_addr(const struct iova_bitmap *bitmap,
 				unsigned long upage)
 {
-	return (bitmap->pend.uaddr & PAGE_MASK) + (upage << PAGE_SHIFT);
+	return (bitmap->uaddr & PAGE_MASK) + (upage << PAGE_SHIFT);
 }
 
 static unsigned long byte_upage(const struct iova_bitmap *bitmap,
 				unsigned long byte)
 {
-	return ((bitmap->pend.uaddr + byte) >> PAGE_SHIFT) -
-	       (bitmap->pend.uaddr >> PAGE_SHIFT);
+	return ((bitmap->uaddr + byte) >> PAGE_SHIFT) -
+	       (bitmap->uaddr >> PAGE_SHIFT);
 }
 
-/* The slot of @upage: user page numbers index the table, as inline. */
+/* The tag of the user page at @addr: its page number plus one. */
+static unsigned long addr_tag(unsigned long addr)
+{
+	return (addr >> PAGE_SHIFT) + 1;
+}
+
+/* The slot of @upage: tags index the table, as inline. */
 static unsigned long upage_slot(const struct iova_bitmap *bitmap,
 				unsigned long upage)
 {
-	return (upage_addr(bitmap, upage) >> PAGE_SHIFT) & bitmap->pend.slot_mask;
+	return addr_tag(upage_addr(bitmap, upage)) & bitmap->pend.slot_mask;
 }
 
 static bool slot_used(const struct iova_bitmap *bitmap, unsigned long slot)
 {
-	return bitmap->pend.slots[slot].tag != SLOT_EMPTY;
+	return bitmap->pend.slots[slot].tag;
 }
 
 /* The user address of the page a used slot holds. */
 static unsigned long slot_addr(const struct iova_bitmap *bitmap,
 			       unsigned long slot)
 {
-	return (bitmap->pend.slots[slot].tag & ~SLOT_NOT_INLINE) << PAGE_SHIFT;
+	return ((bitmap->pend.slots[slot].tag & ~SLOT_NOT_INLINE) - 1) << PAGE_SHIFT;
 }
 
 static bool slot_holds(const struct iova_bitmap *bitmap, unsigned long slot,
@@ -158,11 +165,12 @@ static void fill_slot(struct iova_bitmap *bitmap, unsigned long slot,
 	struct page *page = bitmap->slot_page[slot];
 
 	if (PageHighMem(page)) {
-		s->tag = addr >> PAGE_SHIFT | SLOT_NOT_INLINE;
+		s->tag = addr_tag(addr) | SLOT_NOT_INLINE;
 		return;
 	}
-	s->delta = (unsigned long)page_address(page) - addr;
-	s->tag = addr >> PAGE_SHIFT;
+	/* The inline path adds it to a user address biased by a page. */
+	s->delta = (unsigned long)page_address(page) - (addr + PAGE_SIZE);
+	s->tag = addr_tag(addr);
 }
 
 /*
@@ -179,7 +187,7 @@ static void release_slots(struct iova_bitmap *bitmap, unsigned long slot,
 		while (slot < end && !slot_used(bitmap, slot))
 			slot++;
 		for (first = slot; slot < end && slot_used(bitmap, slot); slot++)
-			bitmap->pend.slots[slot].tag = SLOT_EMPTY;
+			bitmap->pend.slots[slot].tag = 0;
 		if (slot == first)
 			continue;
 		/* The pages were written through the kernel mapping. */
@@ -194,17 +202,14 @@ static int alloc_slots(struct iova_bitmap *bitmap, unsigned long slots)
 {
 	struct iova_bitmap_slot *table;
 	struct page **pages;
-	unsigned long i;
 
-	table = kvmalloc_array(slots, sizeof(*table), GFP_KERNEL_ACCOUNT);
+	table = kvcalloc(slots, sizeof(*table), GFP_KERNEL_ACCOUNT);
 	pages = kvmalloc_array(slots, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!table || !pages) {
 		kvfree(table);
 		kvfree(pages);
 		return -ENOMEM;
 	}
-	for (i = 0; i < slots; i++)
-		table[i].tag = SLOT_EMPTY;
 	bitmap->pend.slots = table;
 	bitmap->slot_page = pages;
 	bitmap->pend.slot_mask = slots - 1;
@@ -227,7 +232,7 @@ static void grow_slots(struct iova_bitmap *bitmap)
 	if (alloc_slots(bitmap, slots))
 		return;
 	for (i = 0; i <= old_mask; i++) {
-		if (old_table[i].tag == SLOT_EMPTY)
+		if (!old_table[i].tag)
 			continue;
 		slot = old_table[i].tag & bitmap->pend.slot_mask;
 		bitmap->pend.slots[slot] = old_table[i];
@@ -317,7 +322,7 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 
 	/* Even after a failure: the run was recorded before it. */
 	while (first <= last) {
-		unsigned long addr = bitmap->pend.uaddr + first / BITS_PER_BYTE;
+		unsigned long addr = bitmap->uaddr + first / BITS_PER_BYTE;
 		unsigned long offset = offset_in_page(addr);
 		/* Last bit stored in this user page. */
 		unsigned long page_last = first - first % BITS_PER_BYTE +
@@ -422,7 +427,7 @@ static int check_user_buffer(const struct iova_bitmap *bitmap)
 {
 	struct mm_struct *mm = current->mm;
 	/* access_ok() at alloc: the buffer does not wrap. */
-	unsigned long addr = bitmap->pend.uaddr, end = addr + bitmap->nbytes;
+	unsigned long addr = bitmap->uaddr, end = addr + bitmap->nbytes;
 	struct vm_area_struct *vma;
 	int ret = 0;
 
@@ -484,7 +489,8 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	bitmap->pend.last_off = length - 1;
 	bitmap->pend.pgshift = __ffs(page_size);
 	bitmap->nbits = ((length - 1) >> bitmap->pend.pgshift) + 1;
-	bitmap->pend.uaddr = (unsigned long)data;
+	bitmap->uaddr = (unsigned long)data;
+	bitmap->pend.uaddr_biased = bitmap->uaddr + PAGE_SIZE;
 	bitmap->nbytes = bitmap->nbits / BITS_PER_BYTE +
 			 !!(bitmap->nbits % BITS_PER_BYTE);
 	if (!access_ok(data, bitmap->nbytes)) {

@@ -33,10 +33,10 @@ typedef int (*iova_bitmap_fn_t)(struct iova_bitmap *bitmap,
 #if IS_ENABLED(CONFIG_IOMMUFD_DRIVER)
 /**
  * struct iova_bitmap_slot - A user page of the bitmap held pinned.
- * @tag: User page number (user address >> PAGE_SHIFT) of the page; the top
- *       bit is set when the page has no permanent kernel mapping (highmem),
- *       ~0UL when the slot is empty.
- * @delta: Kernel address of the page minus its user address.
+ * @tag: User page number (user address >> PAGE_SHIFT) of the page plus
+ *       one, so that 0 marks an empty slot; the top bit is set when the
+ *       page has no permanent kernel mapping (highmem).
+ * @delta: Kernel address of the page minus (its user address + PAGE_SIZE).
  */
 struct iova_bitmap_slot {
 	unsigned long tag;
@@ -50,7 +50,8 @@ struct iova_bitmap_slot {
  *            is written); ULONG_MAX otherwise, where no record fits.
  * @iova: IOVA of bit 0.
  * @last_off: Offset from @iova of the last IOVA the bitmap covers.
- * @uaddr: User address of the bitmap's byte 0.
+ * @uaddr_biased: User address of the bitmap's byte 0, plus PAGE_SIZE: the
+ *                user page numbers it gives are the tags of @slots.
  * @slots: The pinned user pages, a direct-mapped table indexed by user
  *         page number and @slot_mask.
  * @slot_mask: Number of @slots less one; a power of two less one.
@@ -67,7 +68,7 @@ struct iova_bitmap_pending {
 	unsigned long run_next;
 	unsigned long iova;
 	unsigned long last_off;
-	unsigned long uaddr;
+	unsigned long uaddr_biased;
 	struct iova_bitmap_slot *slots;
 	unsigned long slot_mask;
 	unsigned int pgshift;
@@ -104,7 +105,7 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
 	unsigned long off = iova - p->iova;
-	unsigned long bit, uaddr, upn;
+	unsigned long bit, uaddr, tag;
 	struct iova_bitmap_slot *slot;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
@@ -119,10 +120,10 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	if (off <= p->last_off &&
 	    length - 1 <= (~off & (BIT(p->pgshift) - 1))) {
 		bit = off >> p->pgshift;
-		uaddr = p->uaddr + bit / BITS_PER_BYTE;
-		upn = uaddr >> PAGE_SHIFT;
-		slot = &p->slots[upn & p->slot_mask];
-		if (slot->tag == upn) {
+		uaddr = p->uaddr_biased + bit / BITS_PER_BYTE;
+		tag = uaddr >> PAGE_SHIFT;
+		slot = &p->slots[tag & p->slot_mask];
+		if (slot->tag == tag) {
 			*(u8 *)(uaddr + slot->delta) |= BIT(bit % BITS_PER_BYTE);
 			return;
 		}
