@@ -30,8 +30,8 @@
  * over its range, writes its set with one 4 KiB MDIRTY_DMA_WRITE per page,
  * REPORTs once over the whole range (checked bit for bit, and a second
  * REPORT must be empty), then times reps REPORTs over the whole range.  A
- * REPORT consumes the log and mdirty has no NO_CLEAR, so before each timed
- * REPORT the set is written again, untimed.  A REPORT's time is the VFIO
+ * REPORT consumes the log (VFIO's REPORT has no NO_CLEAR flag), so before
+ * each timed REPORT the set is written again, untimed.  A REPORT's time is the VFIO
  * core, mdirty's pass over its log and the library, with no walk in it.
  * mdirty's log holds at most MDIRTY_MAX_WRITES (4096) writes, so a set is
  * at most 4096 pages, and 1 in 16 pages (rand's density) fits in 256 MiB
