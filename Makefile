@@ -46,7 +46,8 @@ docs:
 
 # The user-space harness alone (minutes), libFuzzer (FUZZ_SECONDS, default
 # 30 minutes), the record-pattern benchmark (wall clock, instructions, and
-# in QEMU against an unpatched 6.12 kernel) and the 6.12 baseline.
+# in QEMU against 6.12 with only the mdirty sample added) and the 6.12
+# baseline.
 harness:
 	@$(T)/harness.sh
 

@@ -1,13 +1,26 @@
 #!/bin/bash
-# make bench-kernel: IOMMU_HWPT_GET_DIRTY_BITMAP timed inside QEMU on two
-# kernels built the same way from the same base with tooling/config/
-# {base,iommufd,bench}.config (no sanitizers, no lockdep, no KUnit):
+# make bench-kernel: dirty bitmap reads timed inside QEMU on two kernels
+# built the same way from the same base with tooling/config/
+# {base,iommufd,mdirty,bench}.config (no sanitizers, no lockdep, no KUnit):
 #   ours   build/src: the base with patches/series and our lib/iova_bitmap.c
-#   6.12   build/base: the unpacked Debian source, untouched
-# The guest runs tooling/guest/dirty_bench.c.  Boots alternate (ours, 6.12,
-# ours, 6.12, ... BENCH_ROUNDS (5) times each); the fastest read per pattern
-# and kernel is kept.  QEMU TCG times mean nothing on their own: only the
-# ratio between the two kernels, measured side by side here, does.
+#   6.12   build/base-mdirty (tooling/base-mdirty.sh): the unpacked Debian
+#          source, untouched but for the mdirty VFIO sample, so 6.12's own
+#          library serves the VFIO REPORTs; its objects
+#          (build/bench/6.12-mdirty/obj) are shared with make vfio-6.12
+# The guest runs tooling/guest/dirty_bench.c: IOMMU_HWPT_GET_DIRTY_BITMAP
+# over the iommufd mock (walk, all, alt, rand, one: the mock walker records
+# in IOVA order) and VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of an mdirty
+# mdev that the guest's init creates, reporting like mlx5 (dev-rand,
+# dev-sorted, dev-wide: one record per page the device wrote, in the order
+# it wrote them).  Boots alternate (ours, 6.12, ours, 6.12, ...
+# BENCH_ROUNDS (5) times each); the fastest read per pattern and kernel is
+# kept.  QEMU TCG times mean nothing on their own: only the ratio between
+# the two kernels, measured side by side here, does.
+# The table's last column, "beyond the walk", subtracts each kernel's
+# nothing-dirty time (walk: the mock walker and the ioctl) from a mock
+# pattern's, leaving what recording costs.  The dev patterns have no walk
+# to subtract (a REPORT is the VFIO core, mdirty's pass over its log of
+# writes and the library), so they show '-' there.
 . "$(dirname "$0")/common.sh"
 
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -25,23 +38,28 @@ mkdir -p "$B"
 "$REPO/tooling/assemble.sh"
 command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 
-build() { # name, source tree
-	local name=$1 tree=$2 obj=$B/$1/obj start
-	SRC=$tree FRAGS="base iommufd bench" "$REPO/tooling/kconfig.sh" "$obj"
+build() { # name, source tree, O= directory
+	local name=$1 tree=$2 obj=$3 start blog
+	blog=$(dirname "$obj")/build.log
+	SRC=$tree FRAGS="base iommufd mdirty bench" "$REPO/tooling/kconfig.sh" "$obj"
 	grep -q '^CONFIG_IOMMUFD_TEST=y' "$obj/.config" || die "$name: no IOMMUFD_TEST"
+	grep -q '^CONFIG_SAMPLE_VFIO_MDEV_MDIRTY=y' "$obj/.config" || die "$name: no mdirty sample"
 	grep -q '^CONFIG_KASAN=y' "$obj/.config" && die "$name: KASAN in a timing kernel"
-	log "building the $name timing kernel in $obj (log: $B/$name/build.log)"
+	log "building the $name timing kernel in $obj (log: $blog)"
 	start=$(date +%s)
 	set +e
-	SRC=$tree OBJ=$obj kmake bzImage 2>&1 | tee "$B/$name/build.log" |
+	SRC=$tree OBJ=$obj kmake bzImage 2>&1 | tee "$blog" |
 		kbuild_progress "$start"
 	rc=${PIPESTATUS[0]}
 	set -e
-	[ "$rc" = 0 ] || { tail -20 "$B/$name/build.log"; die "$name kernel build failed"; }
+	[ "$rc" = 0 ] || { tail -20 "$blog"; die "$name kernel build failed"; }
 	log "$name kernel ready in $(( $(date +%s) - start ))s"
 }
-build ours "$SRC"
-build 6.12 "$BASE"
+# 6.12's tree: the base and the mdirty sample only (as make vfio-6.12).
+"$REPO/tooling/base-mdirty.sh"
+declare -A KOBJ=([ours]=$B/ours/obj [6.12]=$B/6.12-mdirty/obj)
+build ours "$SRC" "${KOBJ[ours]}"
+build 6.12 "$BASE_MDIRTY" "${KOBJ[6.12]}"
 # One initramfs for both; its uapi headers come from our tree (the same
 # iommufd uapi as 6.12's).
 "$REPO/tooling/guest-build.sh"
@@ -50,7 +68,7 @@ rm -rf "$B"/ours/round* "$B"/6.12/round* "$B"/tsc-test
 for r in $(seq "$ROUNDS"); do
 	for k in ours 6.12; do
 		log "round $r/$ROUNDS: $k"
-		OBJ=$B/$k/obj GUEST_OUT=$B/$k/round$r QEMU_TIMEOUT=900 \
+		OBJ=${KOBJ[$k]} GUEST_OUT=$B/$k/round$r QEMU_TIMEOUT=900 \
 			taskset -c "$CPU" "$REPO/tooling/qemu-run.sh" bench \
 			${TSC_KHZ:+tsc_early_khz=$TSC_KHZ} tsc=reliable >/dev/null
 		grep -q 'Switched to clocksource tsc' "$B/$k/round$r/console.log" ||
@@ -61,11 +79,17 @@ for r in $(seq "$ROUNDS"); do
 			grep -E '^(not ok|# )' "$B/$k/round$r/tests.log"
 			die "$k round $r: a pattern did not read back exactly"
 		fi
+		# Both kernels have the sample: a skipped device pattern is a fault.
+		if grep -q '# SKIP' "$B/$k/round$r/tests.log"; then
+			grep -E '^(ok .*# SKIP|# )' "$B/$k/round$r/tests.log"
+			die "$k round $r: the device patterns were skipped (no mdirty mdev?)"
+		fi
 	done
 done
 
 echo
 grep -m1 '^# .*MiB mapped' "$B/ours/round1/tests.log" | sed 's/^# //'
+grep -m1 '^# dev patterns:' "$B/ours/round1/tests.log" | sed 's/^# //'
 echo "QEMU TCG on host CPU $CPU of $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $ROUNDS boots per kernel, fastest read kept"
 cat "$B"/ours/round*/tests.log | awk '$1 == "BENCH" { print "ours", $2, $3, $4 }' >"$B/results"
 cat "$B"/6.12/round*/tests.log | awk '$1 == "BENCH" { print "6.12", $2, $3, $4 }' >>"$B/results"
@@ -73,12 +97,15 @@ awk '
 	{ k = $1 " " $2; if (!(k in min) || $4 < min[k]) min[k] = $4; dirty[$2] = $3
 	  if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 } }
 	END {
-		printf "%-6s %11s %10s %10s %9s   %s\n", "pattern", "dirty pages", "ours ms", "6.12 ms",
+		printf "%-10s %11s %10s %10s %9s   %s\n", "pattern", "dirty pages", "ours ms", "6.12 ms",
 			"6.12/ours", "beyond the walk: ours, 6.12 ms (6.12/ours)"
 		for (i = 0; i < n; i++) {
 			p = order[i]; o = min["ours " p]; b = min["6.12 " p]
-			printf "%-6s %11d %10.2f %10.2f %8.2fx", p, dirty[p], o / 1000, b / 1000, b / o
-			if (p != "walk") {
+			printf "%-10s %11d %10.2f %10.2f %8.2fx", p, dirty[p], o / 1000, b / 1000, b / o
+			if (p ~ /^dev-/) {
+				# A VFIO REPORT: no mock walk in it to subtract.
+				printf "   -"
+			} else if (p != "walk") {
 				# Time spent beyond walking the IOPTEs: the recording.
 				ow = o - min["ours walk"]; bw = b - min["6.12 walk"]
 				printf "   %.2f, %.2f", ow / 1000, bw / 1000

@@ -7,6 +7,7 @@ BUILD=${BUILD:-$REPO/build}
 BASE=$BUILD/base          # pristine base tree, never edited
 SRC=${SRC:-$BUILD/src}    # base + patches/series + our overlay
 OBJ=${OBJ:-$BUILD/obj}    # O= directory of the test kernel
+BASE_MDIRTY=$BUILD/base-mdirty  # base + only the mdirty sample (tooling/base-mdirty.sh)
 ARCH=x86_64
 export ARCH
 JOBS=${JOBS:-$(nproc)}

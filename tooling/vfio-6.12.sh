@@ -1,44 +1,27 @@
 #!/bin/bash
 # make vfio-6.12: run the VFIO dirty-report selftest on 6.12's own library.
 # The kernel is the untouched base plus only the mdirty sample (its file and
-# its Kconfig/Makefile patch), configured like make bench-kernel's 6.12
-# kernel.  6.12's iova_bitmap_set() loops forever when a record crosses the
-# end of the pinned bitmap pages and the report length is not a multiple of
+# its Kconfig/Makefile patch: tooling/base-mdirty.sh), configured like make
+# bench-kernel's 6.12 kernel and built in the same object directory.
+# 6.12's iova_bitmap_set() loops forever when a record crosses the end of
+# the pinned bitmap pages and the report length is not a multiple of
 # page_size: the selftest's first such case never returns, which shows here
 # as the guest's timeout.  Prints the selftest's result lines and the verdict.
 . "$(dirname "$0")/common.sh"
 
-T=$BUILD/base-mdirty
 O=$BUILD/bench/6.12-mdirty/obj
 G=$BUILD/bench/6.12-mdirty/guest
-SAMPLE_PATCH=$(grep -l '^+++ b/samples/vfio-mdev/Makefile' "$REPO"/patches/*.patch | head -1)
-[ -n "$SAMPLE_PATCH" ] || die "no patch adds the mdirty sample"
 
 "$REPO/tooling/assemble.sh"
 command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 
-# The tree: hard links to the base, real copies of what the sample changes.
-if [ "$(cat "$T/.stamp" 2>/dev/null)" != "$(cat "$BASE/.base-version") $(md5sum <"$SAMPLE_PATCH")" ]; then
-	log "making $T: 6.12 + $(basename "$SAMPLE_PATCH")"
-	rm -rf "$T"
-	cp -al "$BASE" "$T"
-	find "$T" -type d -exec chmod u+w {} +
-	for f in $(sed -n 's#^+++ b/\([^\t ]*\).*#\1#p' "$SAMPLE_PATCH"); do
-		rm -f "$T/$f"
-		[ -f "$BASE/$f" ] && cp "$BASE/$f" "$T/$f" && chmod u+w "$T/$f"
-	done
-	patch -d "$T" -p1 -s --no-backup-if-mismatch <"$SAMPLE_PATCH"
-	cp "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c"
-	echo "$(cat "$BASE/.base-version") $(md5sum <"$SAMPLE_PATCH")" >"$T/.stamp"
-fi
-cmp -s "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c" ||
-	cp "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c"
+"$REPO/tooling/base-mdirty.sh"
 
-SRC=$T FRAGS="base iommufd mdirty bench" "$REPO/tooling/kconfig.sh" "$O"
+SRC=$BASE_MDIRTY FRAGS="base iommufd mdirty bench" "$REPO/tooling/kconfig.sh" "$O"
 log "building 6.12 + mdirty in $O"
 start=$(date +%s)
 set +e
-SRC=$T OBJ=$O kmake bzImage 2>&1 | tee "$BUILD/bench/6.12-mdirty/build.log" | kbuild_progress "$start"
+SRC=$BASE_MDIRTY OBJ=$O kmake bzImage 2>&1 | tee "$BUILD/bench/6.12-mdirty/build.log" | kbuild_progress "$start"
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 0 ] || { tail -20 "$BUILD/bench/6.12-mdirty/build.log"; die "build failed"; }

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Make build/base-mdirty ($BASE_MDIRTY): the untouched 6.12 base plus only
+# the mdirty sample (samples/vfio-mdev/mdirty.c and the patch that adds its
+# Kconfig and Makefile lines), so that 6.12's own library can serve VFIO
+# DMA-logging REPORTs.  The tree for the 6.12 kernels of make vfio-6.12
+# and make bench-kernel.  Hard links to the base, real copies of what the
+# sample changes; remade when the base or that patch changes, mdirty.c
+# refreshed when it changes (so an unchanged tree rebuilds nothing).
+# Expects the assembled base (tooling/assemble.sh).
+. "$(dirname "$0")/common.sh"
+
+T=$BASE_MDIRTY
+SAMPLE_PATCH=$(grep -l '^+++ b/samples/vfio-mdev/Makefile' "$REPO"/patches/*.patch | head -1)
+[ -n "$SAMPLE_PATCH" ] || die "no patch adds the mdirty sample"
+[ -f "$BASE/.base-version" ] || die "no assembled base in $BASE (tooling/assemble.sh)"
+
+stamp="$(cat "$BASE/.base-version") $(md5sum <"$SAMPLE_PATCH")"
+if [ "$(cat "$T/.stamp" 2>/dev/null)" != "$stamp" ]; then
+	log "making $T: 6.12 + $(basename "$SAMPLE_PATCH")"
+	rm -rf "$T"
+	cp -al "$BASE" "$T"
+	find "$T" -type d -exec chmod u+w {} +
+	for f in $(sed -n 's#^+++ b/\([^\t ]*\).*#\1#p' "$SAMPLE_PATCH"); do
+		rm -f "$T/$f"
+		[ -f "$BASE/$f" ] && cp "$BASE/$f" "$T/$f" && chmod u+w "$T/$f"
+	done
+	patch -d "$T" -p1 -s --no-backup-if-mismatch <"$SAMPLE_PATCH"
+	cp "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c"
+	echo "$stamp" >"$T/.stamp"
+fi
+cmp -s "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c" ||
+	cp "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c"
