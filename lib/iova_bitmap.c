@@ -143,18 +143,17 @@ static bool slot_used(const struct iova_bitmap *bitmap, unsigned long slot)
 	return bitmap->pend.slots[slot].tag;
 }
 
-/* The user address of the page a used slot holds. */
-static unsigned long slot_addr(const struct iova_bitmap *bitmap,
-			       unsigned long slot)
+/* The tag of the page a slot holds, highmem or not; 0 if it is empty. */
+static unsigned long slot_tag(const struct iova_bitmap *bitmap,
+			      unsigned long slot)
 {
-	return ((bitmap->pend.slots[slot].tag & ~SLOT_NOT_INLINE) - 1) << PAGE_SHIFT;
+	return bitmap->pend.slots[slot].tag & ~SLOT_NOT_INLINE;
 }
 
 static bool slot_holds(const struct iova_bitmap *bitmap, unsigned long slot,
 		       unsigned long upage)
 {
-	return slot_used(bitmap, slot) &&
-	       slot_addr(bitmap, slot) == upage_addr(bitmap, upage);
+	return slot_tag(bitmap, slot) == addr_tag(upage_addr(bitmap, upage));
 }
 
 /* Record the page just pinned into @slot for user address @addr. */
@@ -254,8 +253,7 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 	unsigned long n, i;
 	long pinned;
 
-	if (slot_used(bitmap, slot) &&
-	    slot_addr(bitmap, slot) > upage_addr(bitmap, upage) &&
+	if (slot_tag(bitmap, slot) > addr_tag(upage_addr(bitmap, upage)) &&
 	    bitmap->pend.slot_mask + 1 < bitmap->slot_limit) {
 		grow_slots(bitmap);
 		slot = upage_slot(bitmap, upage);

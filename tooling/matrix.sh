@@ -89,14 +89,8 @@ configurations() {
 					split(sym[s], f, ":"); vals = f[2]
 					v = substr(vals, int(rand() * length(vals)) + 1, 1)
 					k = split(f[1], names, "+")
-					for (j = 1; j <= k; j++) {
-						# "SYM=val" in a group: a dependency, set with it
-						if (index(names[j], "=")) {
-							if (v != "n") out = out " CONFIG_" names[j]
-						} else {
-							out = out " CONFIG_" names[j] "=" v
-						}
-					}
+					for (j = 1; j <= k; j++)
+						out = out " CONFIG_" names[j] "=" v
 				}
 				printf "random-%d-%02d\t%s\n", seed, i, substr(out, 2)
 			}
