@@ -384,11 +384,6 @@ static void flush_run(struct iova_bitmap *bitmap)
 	write_bits(bitmap, bitmap->run_first, bitmap->run_last);
 }
 
-static void flush_all(struct iova_bitmap *bitmap)
-{
-	flush_run(bitmap);
-}
-
 /*
  * Let records starting at offset @last_off + 1 extend the run cheaply.
  * Called when the run's last bit is the one holding @last_off.
@@ -521,7 +516,7 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_alloc, IOMMUFD);
  */
 void iova_bitmap_free(struct iova_bitmap *bitmap)
 {
-	flush_all(bitmap);
+	flush_run(bitmap);
 	release_slots(bitmap, 0, bitmap->pend.slot_mask + 1);
 	kvfree(bitmap->pend.slots);
 	kvfree(bitmap->slot_page);
@@ -567,7 +562,7 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 	if (ret)
 		return ret;
 	ret = fn(bitmap, bitmap->pend.iova, bitmap->pend.last_off + 1, opaque);
-	flush_all(bitmap);
+	flush_run(bitmap);
 	return ret ? ret : bitmap->err;
 }
 EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, IOMMUFD);
