@@ -19,10 +19,16 @@ OVERLAY_DIRS="include lib tools Documentation drivers samples"
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# ccache keys on the compiler's arguments and on the paths in its
+# preprocessed output, all absolute in an O= build.  With base_dir at
+# $BUILD they become relative to the object directory, so trees laid out
+# alike (build/obj over build/src, build/series/obj over build/series/src,
+# any clone's build/) share cached objects.
 kmake() {
 	local cc=gcc
 	command -v ccache >/dev/null && cc="ccache gcc"
-	make -C "$SRC" O="$OBJ" ARCH=$ARCH CC="$cc" HOSTCC="$cc" -j"$JOBS" "$@"
+	CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BUILD} \
+		make -C "$SRC" O="$OBJ" ARCH=$ARCH CC="$cc" HOSTCC="$cc" -j"$JOBS" "$@"
 }
 
 # config_misses <fragment> <.config>: print each fragment line that did not

@@ -26,7 +26,7 @@ g() { git -C "$T" -c user.name="$name" -c user.email="$email" "$@"; }
 # 1. The base, committed once.
 if [ "$(cat "$S/base-version" 2>/dev/null)" != "$version" ] || ! g rev-parse -q --verify base >/dev/null; then
 	log "committing the base tree $version in $T (once, a minute or two)"
-	rm -rf "$T" "$S/obj-test" "$S/obj-matrix"
+	rm -rf "$T" "$S/obj" "$S/matrix"
 	cp -a "$BASE" "$T"
 	chmod -R u+w "$T"
 	rm -f "$T/.base-version"
@@ -169,7 +169,10 @@ if [ "${SERIES_BUILD:-1}" = 1 ]; then
 		g checkout -q "$c"
 		subj=$(g log -1 --format=%s "$c")
 		for kind in test matrix; do
-			o=$S/obj-$kind t0=$(date +%s)
+			# Laid out as build/obj and build/matrix/obj are, so that
+			# ccache serves what those builds compiled (kmake).
+			o=$S/obj t0=$(date +%s)
+			[ $kind = test ] || o=$S/matrix/obj
 			mkdir -p "$o"
 			eval frag=\$cfg_$kind
 			make -s -C "$T" O="$o" ARCH=$ARCH KCONFIG_ALLCONFIG="$frag" allnoconfig >/dev/null 2>&1
