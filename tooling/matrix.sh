@@ -3,7 +3,8 @@
 #   matrix.sh [--quick] [--kconfig-only] [--random N] [--seed S]
 # Each configuration is allnoconfig + base.config + matrix/common.config + its
 # own assignments (tooling/config/matrix/named, then N seeded random ones).
-# For each, in one incremental O= tree ($BUILD/matrix/obj, ccache):
+# Kconfig runs first for all of them; then each is built, in the order of
+# HEAVY_SYMS below, in one incremental O= tree ($BUILD/matrix/obj, ccache):
 #   - no Kconfig warning; a named configuration's assignments all land;
 #   - IOMMUFD_DRIVER follows the rule below;
 #   - "make W=1 vmlinux modules" builds and links, modpost included (a
@@ -127,18 +128,22 @@ expected_driver() { # .config -> y or n, by the rule above
 # Our files, whose W=1 warnings fail a configuration.
 ours_re='(lib/iova_bitmap\.c|include/linux/iova_bitmap\.h|samples/vfio-mdev/mdirty\.c)'
 
-printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' configuration DRIVER 6.12 "6.12 VFIO report" "callers built" result seconds | tee "$M/table"
-n=0 fail=0 t_all=$(date +%s)
-tap=$M/tap
-: >"$tap"
-while IFS=$'\t' read -r name assign; do
-	n=$((n + 1))
+# Symbols whose flip rebuilds much of the kernel, heaviest first: AMD and
+# Intel bring IRQ remapping and DMAR (about 1,000 objects), IOMMUFD is
+# tested by <linux/sched/user.h> (about 680), mlx5 is a large driver.
+# Configurations are built sorted by their values, so each heavy symbol
+# changes a few times in the whole run instead of at every other step.
+HEAVY_SYMS="INTEL_IOMMU AMD_IOMMU IOMMUFD IOMMUFD_DRIVER MLX5_CORE PDS_CORE IOMMU_IO_PGTABLE_LPAE IOMMUFD_TEST VFIO"
+
+declare -A WHY DRV BDRV BREPORT KSECS
+
+# 1. Kconfig, ours and 6.12's: checks that need no build.
+kconfig_check() { # name assignments
+	local name=$1 assign=$2 t0 frag cfg why="" miss
 	t0=$(date +%s)
 	frag=$M/cfg/$name.frag
 	{ cat "$REPO/tooling/config/base.config" "$common"
 	  words "$assign"; } >"$frag"
-	why=""
-	# Ours: Kconfig.
 	make_config "$SRC" "$M/kc" "$frag" "$M/cfg/$name.kconfig.log" || why="allnoconfig failed"
 	cp "$M/kc/.config" "$M/cfg/$name.config"
 	cfg=$M/cfg/$name.config
@@ -147,17 +152,35 @@ while IFS=$'\t' read -r name assign; do
 		miss=$(words "$assign" >"$M/cfg/$name.want"; config_misses "$M/cfg/$name.want" "$cfg" | xargs)
 		[ -z "$miss" ] || why="${why:+$why; }not applied: $miss"
 	fi
-	drv=$(cfgval "$cfg" IOMMUFD_DRIVER)
-	[ "$drv" = "$(expected_driver "$cfg")" ] || why="${why:+$why; }IOMMUFD_DRIVER=$drv breaks the rule"
-	# 6.12: Kconfig only.
+	DRV[$name]=$(cfgval "$cfg" IOMMUFD_DRIVER)
+	[ "${DRV[$name]}" = "$(expected_driver "$cfg")" ] ||
+		why="${why:+$why; }IOMMUFD_DRIVER=${DRV[$name]} breaks the rule"
 	make_config "$BASE" "$M/kc-base" "$frag" "$M/cfg/$name.base.log" || true
-	bdrv=$(cfgval "$M/kc-base/.config" IOMMUFD_DRIVER)
-	breport=-
+	BDRV[$name]=$(cfgval "$M/kc-base/.config" IOMMUFD_DRIVER)
+	BREPORT[$name]=-
 	if [ "$(cfgval "$M/kc-base/.config" VFIO)" != n ]; then
-		breport=real
-		[ "$bdrv" = y ] || breport="stub -EOPNOTSUPP"
+		BREPORT[$name]=real
+		[ "${BDRV[$name]}" = y ] || BREPORT[$name]="stub -EOPNOTSUPP"
 	fi
-	# Ours: build and link.
+	WHY[$name]=$why
+	KSECS[$name]=$(( $(date +%s) - t0 ))
+}
+
+build_key() { # name -> sort key: the heavy symbols' values, then the name
+	local s key=""
+	for s in $HEAVY_SYMS; do
+		case $(cfgval "$M/cfg/$1.config" "$s") in
+		n) key="${key}0" ;; m) key="${key}1" ;; *) key="${key}2" ;;
+		esac
+	done
+	echo "$key $1"
+}
+
+# 2. Build and link, in build_key order; the caller objects.
+build_check() { # name
+	local name=$1 t0 cfg why=${WHY[$1]} built="" sym obj short res
+	t0=$(date +%s)
+	cfg=$M/cfg/$name.config
 	cmp -s "$cfg" "$MOBJ/.config" || cp "$cfg" "$MOBJ/.config"
 	if [ -z "$why" ] && [ $build = 1 ]; then
 		if ! SRC=$SRC OBJ=$MOBJ kmake -s W=1 olddefconfig >/dev/null 2>&1 ||
@@ -168,7 +191,6 @@ while IFS=$'\t' read -r name assign; do
 	if [ -z "$why" ] && [ $build = 1 ] && grep -E "warning" "$M/cfg/$name.build.log" | grep -qE "$ours_re"; then
 		why="W=1 warning in our files"
 	fi
-	built=""
 	[ $build = 1 ] && while IFS=: read -r sym obj; do
 		[ "$(cfgval "$cfg" "$sym")" = n ] && continue
 		short=$(basename "$obj" .o)
@@ -182,10 +204,28 @@ while IFS=$'\t' read -r name assign; do
 	built=${built#,}
 	res=ok
 	[ -z "$why" ] || { res=FAIL; fail=$((fail + 1)); }
-	printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' "$name" "$drv" "$bdrv" "$breport" "${built:--}" "$res" $(( $(date +%s) - t0 )) | tee -a "$M/table"
+	printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' "$name" "${DRV[$name]}" "${BDRV[$name]}" \
+		"${BREPORT[$name]}" "${built:--}" "$res" $(( $(date +%s) - t0 + KSECS[$name] )) | tee -a "$M/table"
 	[ -z "$why" ] || echo "#   $name: $why" | tee -a "$M/table"
 	if [ -z "$why" ]; then echo "ok $n matrix $name" >>"$tap"; else echo "not ok $n matrix $name # $why" >>"$tap"; fi
+}
+
+n=0 fail=0 t_all=$(date +%s)
+tap=$M/tap
+: >"$tap"
+names=()
+log "Kconfig of every configuration, ours and 6.12's"
+while IFS=$'\t' read -r name assign; do
+	kconfig_check "$name" "$assign"
+	names+=("$name")
 done < <(configurations)
+log "${#names[@]} configurations; building them in the order of their heavy symbols ($HEAVY_SYMS)"
+printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' configuration DRIVER 6.12 "6.12 VFIO report" "callers built" result seconds | tee "$M/table"
+order=$(for name in "${names[@]}"; do build_key "$name"; done | sort | cut -d' ' -f2)
+for name in $order; do
+	n=$((n + 1))
+	build_check "$name"
+done
 # The full matrix also builds the documentation (make docs): our page must
 # build with no Sphinx warning naming our files.
 if [ $quick = 0 ]; then
