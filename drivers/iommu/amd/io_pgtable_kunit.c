@@ -118,6 +118,7 @@ static const struct dwk_driver amd_dwk_driver = {
 	.map = amd_dwk_map,
 	.leaf = amd_dwk_leaf,
 	.read = amd_dwk_read,
+	.dirty_mask = IOMMU_PTE_HD,
 	.dirty = IOMMU_PTE_HD,
 };
 

@@ -111,6 +111,7 @@ static const struct dwk_driver intel_dwk_driver = {
 	.leaf = intel_dwk_leaf,
 	.read = intel_dwk_read,
 	.sync = intel_dwk_sync,
+	.dirty_mask = DMA_SL_PTE_DIRTY,
 	.dirty = DMA_SL_PTE_DIRTY,
 };
 
