@@ -11,6 +11,7 @@
 #define _IOVA_BITMAP_H_
 
 #include <linux/bits.h>
+#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/types.h>
 #include <asm/page.h>
