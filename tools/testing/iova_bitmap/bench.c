@@ -65,18 +65,20 @@ static void s6(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p
 /* What a page-table walker reports for sparse dirt: random, but in order. */
 static void s7(struct iova_bitmap *b, const struct pattern *p)
 {
+	const unsigned long *pages = sorted_pages;
 	unsigned long i;
 
 	for (i = 0; i < p->nrec; i++)
-		iova_bitmap_set(b, IOVA0 + sorted_pages[i] * SZ_4K, SZ_4K);
+		iova_bitmap_set(b, IOVA0 + pages[i] * SZ_4K, SZ_4K);
 }
 
 static void s5(struct iova_bitmap *b, const struct pattern *p)
 {
+	const unsigned long *pages = random_pages;
 	unsigned long i;
 
 	for (i = 0; i < p->nrec; i++)
-		iova_bitmap_set(b, IOVA0 + random_pages[i] * SZ_4K, SZ_4K);
+		iova_bitmap_set(b, IOVA0 + pages[i] * SZ_4K, SZ_4K);
 }
 
 /*
