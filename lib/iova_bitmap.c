@@ -463,7 +463,7 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 				      u64 __user *data)
 {
 	struct iova_bitmap *bitmap;
-	unsigned long last_iova, upages, slots, i;
+	unsigned long last_iova, upages, slots;
 
 	/*
 	 * Page sizes up to 2^(BITS_PER_LONG - 1) are valid, if odd: such a
@@ -481,9 +481,6 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	bitmap->pend.run_next = ULONG_MAX;	/* no run yet */
 	bitmap->pend.last_off = length - 1;
 	bitmap->pend.pgshift = __ffs(page_size);
-	bitmap->pend.pg_high = ~(page_size - 1);
-	for (i = 0; i < BITS_PER_BYTE; i++)
-		bitmap->pend.bit_mask[i] = BIT(i);
 	bitmap->nbits = ((length - 1) >> bitmap->pend.pgshift) + 1;
 	bitmap->uaddr = (unsigned long)data;
 	bitmap->pend.uaddr_biased = bitmap->uaddr + PAGE_SIZE;

@@ -56,11 +56,7 @@ struct iova_bitmap_slot {
  * @slots: The pinned user pages, a direct-mapped table indexed by user
  *         page number and @slot_mask.
  * @slot_mask: Number of @slots less one; a power of two less one.
- * @pg_high: ~(BIT(@pgshift) - 1): the IOVA offset bits above a granule.
  * @pgshift: log2 of the IOVA bytes one bit stands for.
- * @bit_mask: BIT(i) at index i.  Loading a byte's mask from here costs
- *            fewer instructions than shifting by a variable count, which
- *            x86 can only do through %cl, already holding @pgshift.
  *
  * The first member of struct iova_bitmap, the rest of which is private to
  * lib/iova_bitmap.c.  Walkers make one iova_bitmap_set() call per dirty
@@ -76,9 +72,7 @@ struct iova_bitmap_pending {
 	unsigned long uaddr_biased;
 	struct iova_bitmap_slot *slots;
 	unsigned long slot_mask;
-	unsigned long pg_high;
 	unsigned int pgshift;
-	u8 bit_mask[BITS_PER_BYTE];
 };
 
 struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
@@ -125,14 +119,13 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	 * in range, held in a user page already pinned: set it there.
 	 */
 	if (off <= p->last_off &&
-	    length - 1 <= ~(off | p->pg_high)) {
+	    length - 1 <= (~off & (BIT(p->pgshift) - 1))) {
 		bit = off >> p->pgshift;
 		uaddr = p->uaddr_biased + bit / BITS_PER_BYTE;
 		tag = uaddr >> PAGE_SHIFT;
 		slot = &p->slots[tag & p->slot_mask];
 		if (likely(slot->tag == tag)) {
-			*(u8 *)(uaddr + slot->delta) |=
-				p->bit_mask[bit % BITS_PER_BYTE];
+			*(u8 *)(uaddr + slot->delta) |= BIT(bit % BITS_PER_BYTE);
 			return;
 		}
 	}
