@@ -10,6 +10,7 @@
 #ifndef _IOVA_BITMAP_H_
 #define _IOVA_BITMAP_H_
 
+#include <linux/bitops.h>
 #include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
@@ -44,35 +45,58 @@ struct iova_bitmap_slot {
 	unsigned long delta;
 };
 
+/* How struct iova_bitmap_window's @shape packs the number of bits. */
+#define IOVA_BITMAP_SHAPE_NBITS	8
+
+/**
+ * struct iova_bitmap_window - The pinned page a walker is writing.
+ * @iova: IOVA of the first bit of the bitmap the page holds.
+ * @shape: The number of bits of the bitmap the page holds, shifted left
+ *         by IOVA_BITMAP_SHAPE_NBITS, ORed with log2 of the bitmap's page
+ *         size, which it holds even when the window is empty (0 bits).
+ * @kaddr: Kernel address of the byte holding the bit at @iova, which is
+ *         bit 0 of that byte.
+ * @tag: The tag of the page (see struct iova_bitmap_slot), kept when the
+ *       window is emptied.
+ */
+struct iova_bitmap_window {
+	unsigned long iova;
+	unsigned long shape;
+	u8 *kaddr;
+	unsigned long tag;
+};
+
 /**
  * struct iova_bitmap_pending - What iova_bitmap_set() handles inline.
  * @run_next: While the pending run is open, the IOVA just past it, which
  *            may lie past the bitmap's range (the run is clipped when it
  *            is written); ULONG_MAX otherwise, where no record fits.
+ * @win: The window: the pinned page a walker is writing.
  * @iova: IOVA of bit 0.
- * @last_off: Offset from @iova of the last IOVA the bitmap covers.
+ * @nbits: Number of bits in the bitmap.
  * @uaddr_biased: User address of the bitmap's byte 0, plus PAGE_SIZE: the
  *                user page numbers it gives are the tags of @slots.
  * @slots: The pinned user pages, a direct-mapped table indexed by user
  *         page number and @slot_mask.
  * @slot_mask: Number of @slots less one; a power of two less one.
- * @pgshift: log2 of the IOVA bytes one bit stands for.
  *
  * The first member of struct iova_bitmap, the rest of which is private to
  * lib/iova_bitmap.c.  Walkers make one iova_bitmap_set() call per dirty
- * IOPTE or device log entry, so the two common cases - the next
- * contiguous IOPTE, and a one-bit record in a user page already pinned,
- * in whatever order records come - are handled inline, without a call.
+ * IOPTE or device log entry, so the common cases are handled inline,
+ * without a call: the next contiguous IOPTE; a record of one aligned page
+ * (of the bitmap's page size) in the window, as a walker reports dirty
+ * pages in order; such a record in another pinned page, in whatever order
+ * a device logged it.
  * Nothing outside lib/iova_bitmap.c and iova_bitmap_set() may touch it.
  */
 struct iova_bitmap_pending {
 	unsigned long run_next;
+	struct iova_bitmap_window win;
 	unsigned long iova;
-	unsigned long last_off;
+	unsigned long nbits;
 	unsigned long uaddr_biased;
 	struct iova_bitmap_slot *slots;
 	unsigned long slot_mask;
-	unsigned int pgshift;
 };
 
 struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
@@ -83,6 +107,17 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 			 iova_bitmap_fn_t fn);
 void __iova_bitmap_set(struct iova_bitmap *bitmap,
 		       unsigned long iova, size_t length);
+
+/*
+ * @x rotated right by @pgshift: the number of pages in @x if it is a
+ * multiple of the page size, else a number no bitmap reaches (the
+ * remainder lands in the top bits).
+ */
+static inline unsigned long iova_bitmap_pages(unsigned long x,
+					      unsigned int pgshift)
+{
+	return BITS_PER_LONG == 64 ? ror64(x, pgshift) : ror32(x, pgshift);
+}
 
 /**
  * iova_bitmap_set() - Record IOVA [@iova, @iova + @length) as dirty.
@@ -105,30 +140,44 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 {
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
-	unsigned long off = iova - p->iova;
-	unsigned long bit, uaddr, tag;
+	unsigned long shape, bit, uaddr, tag;
 	struct iova_bitmap_slot *slot;
+	unsigned int pgshift;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
 	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}
-	/*
-	 * One bit (length is not 0 and ends in the granule where @iova is),
-	 * in range, held in a user page already pinned: set it there.
-	 */
-	if (off <= p->last_off &&
-	    length - 1 <= (~off & (BIT(p->pgshift) - 1))) {
-		bit = off >> p->pgshift;
-		uaddr = p->uaddr_biased + bit / BITS_PER_BYTE;
-		tag = uaddr >> PAGE_SHIFT;
-		slot = &p->slots[tag & p->slot_mask];
-		if (likely(slot->tag == tag)) {
-			*(u8 *)(uaddr + slot->delta) |= BIT(bit % BITS_PER_BYTE);
-			return;
-		}
+	shape = p->win.shape;
+	pgshift = shape % BITS_PER_LONG;
+	if (iova_bitmap_pages(length, pgshift) != 1)
+		goto out_of_line;
+	/* One aligned page in the window. */
+	bit = iova_bitmap_pages(iova - p->win.iova, pgshift);
+	if (likely(bit < shape >> IOVA_BITMAP_SHAPE_NBITS)) {
+		p->win.kaddr[bit / BITS_PER_BYTE] |= rol8(1, bit);
+		return;
 	}
+	/* One aligned page in another pinned page. */
+	bit = iova_bitmap_pages(iova - p->iova, pgshift);
+	if (bit >= p->nbits)
+		goto out_of_line;
+	uaddr = p->uaddr_biased + bit / BITS_PER_BYTE;
+	tag = uaddr >> PAGE_SHIFT;
+	slot = &p->slots[tag & p->slot_mask];
+	if (unlikely(slot->tag != tag))
+		goto out_of_line;
+	/*
+	 * The page after the window's, as when a walker crosses into it:
+	 * out of line, it becomes the window.  The window stays put for
+	 * records in no order, as a device logs them.
+	 */
+	if (unlikely(tag == p->win.tag + 1))
+		goto out_of_line;
+	*(u8 *)(uaddr + slot->delta) |= rol8(1, bit);
+	return;
+out_of_line:
 	__iova_bitmap_set(bitmap, iova, length);
 }
 #else

@@ -40,46 +40,46 @@ struct pattern {
 	const char *name;
 	unsigned long length;
 	unsigned long nrec;
+	unsigned long rec_len;
 	void (*walk)(struct iova_bitmap *bitmap, const struct pattern *p);
 	void (*floor)(u8 *buf, const struct pattern *p);
 };
 
 static unsigned long *random_pages, *sorted_pages;
 
+/*
+ * Walkers hold the IOPTE or log entry size in a variable, not a constant
+ * (mlx5's tracked page size, an io-pgtable level's block size): the
+ * record length comes from the pattern, so the compiler cannot fold it.
+ */
 static void walk_every(struct iova_bitmap *b, const struct pattern *p,
-		       unsigned long step, unsigned long len)
+		       unsigned long step)
 {
-	/* In a local, as a page-table walker keeps it. */
-	unsigned long iova, end = IOVA0 + p->length;
+	/* In locals, as a page-table walker keeps them. */
+	unsigned long iova, end = IOVA0 + p->length, len = p->rec_len;
 
 	for (iova = IOVA0; iova < end; iova += step)
 		iova_bitmap_set(b, iova, len);
 }
 
-static void s1(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, SZ_4K, SZ_4K); }
-static void s2(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, SZ_2M, SZ_2M); }
-static void s3(struct iova_bitmap *b, const struct pattern *p) { iova_bitmap_set(b, IOVA0, p->length); }
-static void s4(struct iova_bitmap *b, const struct pattern *p) { iova_bitmap_set(b, IOVA0 + p->length / 3 * 2, SZ_4K); }
-static void s6(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, 2 * SZ_4K, SZ_4K); }
+static void s1(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, SZ_4K); }
+static void s2(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, SZ_2M); }
+static void s3(struct iova_bitmap *b, const struct pattern *p) { iova_bitmap_set(b, IOVA0, p->rec_len); }
+static void s4(struct iova_bitmap *b, const struct pattern *p) { iova_bitmap_set(b, IOVA0 + p->length / 3 * 2, p->rec_len); }
+static void s6(struct iova_bitmap *b, const struct pattern *p) { walk_every(b, p, 2 * SZ_4K); }
+
+static void walk_pages(struct iova_bitmap *b, const struct pattern *p,
+		       const unsigned long *pages)
+{
+	unsigned long i, len = p->rec_len;
+
+	for (i = 0; i < p->nrec; i++)
+		iova_bitmap_set(b, IOVA0 + pages[i] * SZ_4K, len);
+}
 
 /* What a page-table walker reports for sparse dirt: random, but in order. */
-static void s7(struct iova_bitmap *b, const struct pattern *p)
-{
-	const unsigned long *pages = sorted_pages;
-	unsigned long i;
-
-	for (i = 0; i < p->nrec; i++)
-		iova_bitmap_set(b, IOVA0 + pages[i] * SZ_4K, SZ_4K);
-}
-
-static void s5(struct iova_bitmap *b, const struct pattern *p)
-{
-	const unsigned long *pages = random_pages;
-	unsigned long i;
-
-	for (i = 0; i < p->nrec; i++)
-		iova_bitmap_set(b, IOVA0 + pages[i] * SZ_4K, SZ_4K);
-}
+static void s7(struct iova_bitmap *b, const struct pattern *p) { walk_pages(b, p, sorted_pages); }
+static void s5(struct iova_bitmap *b, const struct pattern *p) { walk_pages(b, p, random_pages); }
 
 /*
  * The floors: what each pattern stores, done by bare loops.  Records are
@@ -123,30 +123,26 @@ static void floor_s3(u8 *buf, const struct pattern *p)
 		memset(buf + off, 0xff, PAGE_SIZE);
 }
 
-static void floor_s5(u8 *buf, const struct pattern *p)
+static void floor_pages(u8 *buf, const struct pattern *p,
+			const unsigned long *pages)
 {
 	unsigned long i;
 
 	for (i = 0; i < p->nrec; i++)
-		floor_bit(buf, IOVA0 + random_pages[i] * SZ_4K);
+		floor_bit(buf, IOVA0 + pages[i] * SZ_4K);
 }
 
-static void floor_s7(u8 *buf, const struct pattern *p)
-{
-	unsigned long i;
-
-	for (i = 0; i < p->nrec; i++)
-		floor_bit(buf, IOVA0 + sorted_pages[i] * SZ_4K);
-}
+static void floor_s5(u8 *buf, const struct pattern *p) { floor_pages(buf, p, random_pages); }
+static void floor_s7(u8 *buf, const struct pattern *p) { floor_pages(buf, p, sorted_pages); }
 
 static const struct pattern patterns[] = {
-	{ "S1", SZ_256G, SZ_256G / SZ_4K, s1, floor_s1 },
-	{ "S2", SZ_1T, SZ_1T / SZ_2M, s2, floor_s2 },
-	{ "S3", SZ_1T, 1, s3, floor_s3 },
-	{ "S4", SZ_1T, 1, s4, floor_s4 },
-	{ "S5", SZ_256G, 1UL << 20, s5, floor_s5 },
-	{ "S6", SZ_256G, SZ_256G / SZ_4K / 2, s6, floor_s6 },
-	{ "S7", SZ_256G, 1UL << 20, s7, floor_s7 },
+	{ "S1", SZ_256G, SZ_256G / SZ_4K, SZ_4K, s1, floor_s1 },
+	{ "S2", SZ_1T, SZ_1T / SZ_2M, SZ_2M, s2, floor_s2 },
+	{ "S3", SZ_1T, 1, SZ_1T, s3, floor_s3 },
+	{ "S4", SZ_1T, 1, SZ_4K, s4, floor_s4 },
+	{ "S5", SZ_256G, 1UL << 20, SZ_4K, s5, floor_s5 },
+	{ "S6", SZ_256G, SZ_256G / SZ_4K / 2, SZ_4K, s6, floor_s6 },
+	{ "S7", SZ_256G, 1UL << 20, SZ_4K, s7, floor_s7 },
 };
 
 static int walker(struct iova_bitmap *bitmap, unsigned long iova,

@@ -203,13 +203,32 @@ static void gen_records(struct rng *r, struct hcase *c)
 	unsigned long nbits = case_nbits(c), ps = c->page_size, n, i;
 	unsigned long last = c->iova + (c->length - 1), iova, len;
 
+	if (nbits > 70 * PAGE_BITS && chance(r, 25)) {
+		/*
+		 * A page written, then one 64 bitmap pages on, which shares
+		 * its slot in a table not yet grown and evicts it, then the
+		 * first page again: when the pin for the second fails, the
+		 * first page must not be written through what the library
+		 * kept of it.
+		 */
+		iova = c->iova + below(r, nbits - 70 * PAGE_BITS) * ps;
+		add_rec(c, iova, ps);
+		add_rec(c, iova + 10 * ps, ps);
+		add_rec(c, iova + 64 * PAGE_BITS * ps, ps);
+		add_rec(c, iova + 20 * ps, ps);
+		c->slot_clash = true;
+		return;
+	}
 	n = chance(r, 5) ? below(r, 3000) : below(r, 65);
 	for (i = 0; i < n; i++) {
 		unsigned long b = below(r, nbits), cnt;
 
 		switch (below(r, 20)) {
-		case 0 ... 6:	/* one bit, anywhere inside it */
+		case 0 ... 3:	/* one bit, anywhere inside it */
 			add_rec(c, c->iova + b * ps + below(r, ps), 1 + below(r, ps));
+			break;
+		case 4 ... 6:	/* one whole page, as a device logs it */
+			add_rec(c, c->iova + b * ps, ps);
 			break;
 		case 7 ... 10:	/* a run of bits */
 			cnt = 1 + below(r, chance(r, 10) ? nbits : 300);
@@ -326,6 +345,8 @@ void case_generate(struct rng *r, struct hcase *c)
 	/* Drawn last: the cases of a seed stay what they were without it. */
 	if (chance(r, 10))
 		c->highmem_every = 1 + below(r, 3);
+	if (c->slot_clash && !c->fail_pin_nth && chance(r, 50))
+		c->fail_pin_nth = 2;
 }
 
 void case_free(struct hcase *c)

@@ -33,6 +33,7 @@ struct hcase {
 	int short_pin;
 	int highmem_every;		/* see struct fakemem_faults */
 	bool killed;			/* a fatal signal is pending */
+	bool slot_clash;		/* records evict the page written last */
 };
 
 enum fail_kind {
