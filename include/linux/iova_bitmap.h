@@ -11,7 +11,6 @@
 #define _IOVA_BITMAP_H_
 
 #include <linux/bitops.h>
-#include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/types.h>
@@ -110,8 +109,9 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap,
 
 /*
  * Walkers either extend a run IOPTE after IOPTE or report pages apart:
- * both are common, so neither path should take two jumps in a walker's
- * loop.  Said to compilers that can hear it.
+ * both are common, and with either marked likely the other path takes
+ * two jumps in a walker's loop.  Compilers without the builtin get the
+ * plain test.
  */
 #if __has_builtin(__builtin_expect_with_probability)
 #define iova_bitmap_either(x) __builtin_expect_with_probability(!!(x), 1, 0.5)
