@@ -181,7 +181,7 @@ static void fill_slot(struct iova_bitmap *bitmap, unsigned long slot,
 	s->tag = addr_tag(addr);
 }
 
-/* Make @slot's page the window, unless it is highmem. */
+/* Make @slot's page the window; for a highmem page, an empty one. */
 static void set_window(struct iova_bitmap *bitmap, unsigned long slot)
 {
 	const struct iova_bitmap_slot *s = &bitmap->pend.slots[slot];
