@@ -540,7 +540,7 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	}
 	return bitmap;
 }
-EXPORT_SYMBOL_NS_GPL(iova_bitmap_alloc, IOMMUFD);
+EXPORT_SYMBOL_NS_GPL(iova_bitmap_alloc, "IOMMUFD");
 
 /**
  * iova_bitmap_free() - Write pending records, unpin and free a bitmap.
@@ -561,7 +561,7 @@ void iova_bitmap_free(struct iova_bitmap *bitmap)
 	kvfree(bitmap->slot_page);
 	kfree(bitmap);
 }
-EXPORT_SYMBOL_NS_GPL(iova_bitmap_free, IOMMUFD);
+EXPORT_SYMBOL_NS_GPL(iova_bitmap_free, "IOMMUFD");
 
 /**
  * iova_bitmap_for_each() - Let a walker record dirty ranges of the bitmap.
@@ -604,7 +604,7 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 	flush_run(bitmap);
 	return ret ? ret : bitmap->err;
 }
-EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, IOMMUFD);
+EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, "IOMMUFD");
 
 /**
  * __iova_bitmap_set() - The out-of-line part of iova_bitmap_set().
@@ -657,4 +657,4 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 	bitmap->run_last = last_bit;
 	open_run_end(bitmap, last_off);
 }
-EXPORT_SYMBOL_NS_GPL(__iova_bitmap_set, IOMMUFD);
+EXPORT_SYMBOL_NS_GPL(__iova_bitmap_set, "IOMMUFD");

@@ -5,15 +5,15 @@
 . "$(dirname "$0")/common.sh"
 
 "$REPO/tooling/deps.sh"
-[ -f "$BASE_TARBALL" ] || die "$BASE_TARBALL missing after installing $BASE_PKG"
-version=$(dpkg-query -W -f='${Version}' "$BASE_PKG")
+tarball=$("$REPO/tooling/fetch-base.sh")
+version=$BASE_PKG_VERSION
 
 unpack_base() {
 	log "unpacking $BASE_PKG $version (once)"
 	rm -rf "$BASE" "$SRC" "$BUILD/unpack"
 	mkdir -p "$BUILD/unpack"
-	tar -xf "$BASE_TARBALL" -C "$BUILD/unpack"
-	mv "$BUILD/unpack/linux-source-6.12" "$BASE"
+	tar -xf "$tarball" -C "$BUILD/unpack"
+	mv "$BUILD/unpack/$BASE_PKG" "$BASE"
 	rmdir "$BUILD/unpack"
 	chmod -R a-w "$BASE"
 	cp -a "$BASE" "$SRC"

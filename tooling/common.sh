@@ -11,8 +11,14 @@ BASE_MDIRTY=$BUILD/base-mdirty  # base + only the mdirty sample (tooling/base-md
 ARCH=x86_64
 export ARCH
 JOBS=${JOBS:-$(nproc)}
-BASE_PKG=linux-source-6.12
-BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+# The base: Debian's linux-source-7.3 from trixie-backports (Architecture:
+# all, unpacks on Debian 12), fetched by tooling/fetch-base.sh.
+BASE_PKG=linux-source-7.3
+BASE_PKG_VERSION=7.3.4-1~bpo13+1
+BASE_SUITE=trixie-backports
+BASE_MIRROR=${BASE_MIRROR:-http://deb.debian.org/debian}
+BASE_TARBALL_PATH=usr/src/linux-source-7.3.tar.xz
+BASE_NAME=7.3
 # Top-level directories of the repo that mirror kernel paths.
 OVERLAY_DIRS="include lib tools Documentation drivers samples"
 

@@ -3,7 +3,7 @@
 # everything is already there.
 . "$(dirname "$0")/common.sh"
 
-PKGS="linux-source-6.12 qemu-system-x86 gcc make flex bison bc libelf-dev
+PKGS="qemu-system-x86 gcc make flex bison bc libelf-dev
 libssl-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
 perl kmod valgrind"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"

@@ -322,4 +322,4 @@ kunit_test_suite(io_pgtable_arm_dirty_suite);
 
 MODULE_DESCRIPTION("KUnit test of io-pgtable-arm dirty tracking into iova_bitmap");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(IOMMUFD);
+MODULE_IMPORT_NS("IOMMUFD");

@@ -531,7 +531,7 @@ static void make_hole(struct kunit *test, const struct hole *h,
 		prot = PROT_NONE;
 		break;
 	case HOLE_SHARED_READ_ONLY:
-		file = shmem_file_setup("iova_bitmap_kunit", PAGE_SIZE, 0);
+		file = shmem_file_setup("iova_bitmap_kunit", PAGE_SIZE, EMPTY_VMA_FLAGS);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(file));
 		flags = MAP_SHARED | MAP_FIXED;
 		break;
@@ -755,4 +755,4 @@ kunit_test_suites(&iova_bitmap_test_suite, &iova_bitmap_bench_suite);
 
 MODULE_DESCRIPTION("KUnit tests for iova_bitmap");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(IOMMUFD);
+MODULE_IMPORT_NS("IOMMUFD");

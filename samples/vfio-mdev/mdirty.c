@@ -485,4 +485,4 @@ module_exit(mdirty_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Mediated device reporting scripted DMA writes to VFIO dirty logging");
-MODULE_IMPORT_NS(IOMMUFD);
+MODULE_IMPORT_NS("IOMMUFD");
