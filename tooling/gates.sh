@@ -23,8 +23,8 @@ ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- includ
 	grep -E '\.[ch]$' | xargs)
 # Objects that compile them (intel/iommu_kunit.c is #included by iommu.c).
 objs="lib/iova_bitmap.o lib/tests/iova_bitmap_kunit.o
-drivers/iommu/io-pgtable-arm-dirty-kunit.o drivers/iommu/amd/io_pgtable_kunit.o
-drivers/iommu/intel/iommu.o samples/vfio-mdev/mdirty.o"
+drivers/iommu/io-pgtable-arm-dirty-kunit.o drivers/iommu/io-pgtable-arm.o
+samples/vfio-mdev/mdirty.o"
 
 checkpatch_files() {
 	cd "$SRC" && ./scripts/checkpatch.pl --strict --no-tree -q --terse \

@@ -17,7 +17,7 @@ build() { # out, sources..., extra flags
 	newest=$(ls -t "$@" "$G/usr/include/linux/iommufd.h" 2>/dev/null | head -1)
 	if [ ! -x "$out" ] || [ "$newest" -nt "$out" ]; then
 		# shellcheck disable=SC2086
-		gcc $cflags $EXTRA "$@" -o "$out" -lpthread
+		gcc $cflags $EXTRA "$@" -o "$out" -lpthread -lcap
 	fi
 }
 ST=$SRC/tools/testing/selftests/iommu

@@ -21,8 +21,8 @@ timeout_s=${QEMU_TIMEOUT:-3000}
 # Live progress: the test stream, without the per-case noise of "run".
 filter='.'
 [ "$mode" = check ] && filter='^(### |# Totals|# (PASSED|FAILED|SKIP)|not ok|ok [0-9]+ [a-z_]+$|# [0-9]+ passed)'
-# Known 6.12 failures are counted by results.py; keep them off the screen.
-sed -e '/^\s*#/d' -e '/^\s*$/d' -e 's/ .*//' "$REPO/tooling/selftests-6.12-xfail" >"$out/xfail.names"
+# Known failures (tooling/selftests-xfail) are counted by results.py; keep them off the screen.
+sed -e '/^\s*#/d' -e '/^\s*$/d' -e 's/ .*//' "$REPO/tooling/selftests-xfail" >"$out/xfail.names"
 # tail --pid ends with this script, so nothing is left holding stdout open.
 tail -n +1 -F --pid=$$ "$out/tests.log" 2>/dev/null |
 	grep --line-buffered -E "$filter" |

@@ -6,8 +6,8 @@ log with KUnit KTAP) and <dir>/tests.log (user-space tests between
 "### BEGIN name" / "### END name rc=N").  Prints one line per layer, writes
 "passed failed" to <dir>/counts and, with --summary, prints the final
 "N passed, N failed".  A layer that reports nothing counts as one failure.
-Known 6.12 failures of upstream selftests are read from
-tooling/selftests-6.12-xfail and counted apart, never as passes.
+Known failures of upstream selftests (none on 7.3) are read from
+tooling/selftests-xfail and counted apart, never as passes.
 """
 import argparse
 import os
@@ -44,7 +44,7 @@ def read(path):
 
 def load_xfail():
     xf = {}
-    path = os.path.join(HERE, "selftests-6.12-xfail")
+    path = os.path.join(HERE, "selftests-xfail")
     for line in read(path).splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -207,7 +207,7 @@ def main():
         if l.skipped:
             extra += ", %d skipped" % l.skipped
         if l.xfail:
-            extra += ", %d known 6.12 failures" % l.xfail
+            extra += ", %d known failures" % l.xfail
         print("%-18s %4d passed, %d failed%s" % (l.name, l.passed, l.failed, extra))
         for n in l.notes[:20]:
             print("    " + n)
