@@ -1,4 +1,4 @@
-# iova_bitmap on Linux 6.12: entry points.  See README.md.
+# iova_bitmap on Linux 7.3: entry points.  See README.md.
 #   make run     build the kernel, boot it in QEMU, show dirty tracking
 #   make check   every test layer; ends with "N passed, N failed"
 T := tooling
@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
-	matrix series vfio-6.12 \
+	matrix series vfio-stock \
 	clean distclean
 
 run:
@@ -46,7 +46,7 @@ docs:
 
 # The user-space harness alone (minutes), libFuzzer (FUZZ_SECONDS, default
 # 30 minutes), the record-pattern benchmark (wall clock, instructions, and
-# in QEMU against 6.12 with only the mdirty sample added) and the 6.12
+# in QEMU against 7.3 with only the mdirty sample added) and the 7.3
 # baseline.
 harness:
 	@$(T)/harness.sh
@@ -78,10 +78,10 @@ matrix:
 series:
 	@$(T)/series.sh
 
-# The VFIO dirty-report selftest on 6.12's library (plus only the mdirty
-# sample): shows 6.12's hang on ragged reports as a timeout.
-vfio-6.12:
-	@$(T)/vfio-6.12.sh
+# The VFIO dirty-report selftest on 7.3's library (plus only the mdirty
+# sample): shows 7.3's hang on ragged reports as a timeout.
+vfio-stock:
+	@$(T)/vfio-stock.sh
 
 clean:
 	rm -rf build/guest build/check build/kconfig-proof

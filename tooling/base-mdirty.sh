@@ -1,8 +1,8 @@
 #!/bin/bash
-# Make build/base-mdirty ($BASE_MDIRTY): the untouched 6.12 base plus only
+# Make build/base-mdirty ($BASE_MDIRTY): the untouched 7.3 base plus only
 # the mdirty sample (samples/vfio-mdev/mdirty.c and the patch that adds its
-# Kconfig and Makefile lines), so that 6.12's own library can serve VFIO
-# DMA-logging REPORTs.  The tree for the 6.12 kernels of make vfio-6.12
+# Kconfig and Makefile lines), so that 7.3's own library can serve VFIO
+# DMA-logging REPORTs.  The tree for the 7.3 kernels of make vfio-stock
 # and make bench-kernel.  Hard links to the base, real copies of what the
 # sample changes; remade when the base or that patch changes, mdirty.c
 # refreshed when it changes (so an unchanged tree rebuilds nothing).
@@ -16,7 +16,7 @@ SAMPLE_PATCH=$(grep -l '^+++ b/samples/vfio-mdev/Makefile' "$REPO"/patches/*.pat
 
 stamp="$(cat "$BASE/.base-version") $(md5sum <"$SAMPLE_PATCH")"
 if [ "$(cat "$T/.stamp" 2>/dev/null)" != "$stamp" ]; then
-	log "making $T: 6.12 + $(basename "$SAMPLE_PATCH")"
+	log "making $T: 7.3 + $(basename "$SAMPLE_PATCH")"
 	rm -rf "$T"
 	cp -al "$BASE" "$T"
 	find "$T" -type d -exec chmod u+w {} +

@@ -3,16 +3,16 @@
 # built the same way from the same base with tooling/config/
 # {base,iommufd,mdirty,bench}.config (no sanitizers, no lockdep, no KUnit):
 #   ours   build/src: the base with patches/series and our lib/iova_bitmap.c
-#   6.12   build/base-mdirty (tooling/base-mdirty.sh): the unpacked Debian
-#          source, untouched but for the mdirty VFIO sample, so 6.12's own
+#   7.3   build/base-mdirty (tooling/base-mdirty.sh): the unpacked Debian
+#          source, untouched but for the mdirty VFIO sample, so 7.3's own
 #          library serves the VFIO REPORTs; its objects
-#          (build/bench/6.12-mdirty/obj) are shared with make vfio-6.12
+#          (build/bench/stock-mdirty/obj) are shared with make vfio-stock
 # The guest runs tooling/guest/dirty_bench.c: IOMMU_HWPT_GET_DIRTY_BITMAP
 # over the iommufd mock (walk, all, alt, rand, one: the mock walker records
 # in IOVA order) and VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of an mdirty
 # mdev that the guest's init creates, reporting like mlx5 (dev-rand,
 # dev-sorted, dev-wide: one record per page the device wrote, in the order
-# it wrote them).  Boots alternate (ours, 6.12, ours, 6.12, ...
+# it wrote them).  Boots alternate (ours, 7.3, ours, 7.3, ...
 # BENCH_ROUNDS (5) times each); the fastest read per pattern and kernel is
 # kept.  QEMU TCG times mean nothing on their own: only the ratio between
 # the two kernels, measured side by side here, does.
@@ -55,18 +55,18 @@ build() { # name, source tree, O= directory
 	[ "$rc" = 0 ] || { tail -20 "$blog"; die "$name kernel build failed"; }
 	log "$name kernel ready in $(( $(date +%s) - start ))s"
 }
-# 6.12's tree: the base and the mdirty sample only (as make vfio-6.12).
+# 7.3's tree: the base and the mdirty sample only (as make vfio-stock).
 "$REPO/tooling/base-mdirty.sh"
-declare -A KOBJ=([ours]=$B/ours/obj [6.12]=$B/6.12-mdirty/obj)
+declare -A KOBJ=([ours]=$B/ours/obj [7.3]=$B/stock-mdirty/obj)
 build ours "$SRC" "${KOBJ[ours]}"
-build 6.12 "$BASE_MDIRTY" "${KOBJ[6.12]}"
+build 7.3 "$BASE_MDIRTY" "${KOBJ[7.3]}"
 # One initramfs for both; its uapi headers come from our tree (the same
-# iommufd uapi as 6.12's).
+# iommufd uapi as 7.3's).
 "$REPO/tooling/guest-build.sh"
 
-rm -rf "$B"/ours/round* "$B"/6.12/round* "$B"/tsc-test
+rm -rf "$B"/ours/round* "$B"/7.3/round* "$B"/tsc-test
 for r in $(seq "$ROUNDS"); do
-	for k in ours 6.12; do
+	for k in ours 7.3; do
 		log "round $r/$ROUNDS: $k"
 		OBJ=${KOBJ[$k]} GUEST_OUT=$B/$k/round$r QEMU_TIMEOUT=900 \
 			taskset -c "$CPU" "$REPO/tooling/qemu-run.sh" bench \
@@ -92,22 +92,22 @@ grep -m1 '^# .*MiB mapped' "$B/ours/round1/tests.log" | sed 's/^# //'
 grep -m1 '^# dev patterns:' "$B/ours/round1/tests.log" | sed 's/^# //'
 echo "QEMU TCG on host CPU $CPU of $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $ROUNDS boots per kernel, fastest read kept"
 cat "$B"/ours/round*/tests.log | awk '$1 == "BENCH" { print "ours", $2, $3, $4 }' >"$B/results"
-cat "$B"/6.12/round*/tests.log | awk '$1 == "BENCH" { print "6.12", $2, $3, $4 }' >>"$B/results"
+cat "$B"/7.3/round*/tests.log | awk '$1 == "BENCH" { print "7.3", $2, $3, $4 }' >>"$B/results"
 awk '
 	{ k = $1 " " $2; if (!(k in min) || $4 < min[k]) min[k] = $4; dirty[$2] = $3
 	  if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 } }
 	END {
-		printf "%-10s %11s %10s %10s %9s   %s\n", "pattern", "dirty pages", "ours ms", "6.12 ms",
-			"6.12/ours", "beyond the walk: ours, 6.12 ms (6.12/ours)"
+		printf "%-10s %11s %10s %10s %9s   %s\n", "pattern", "dirty pages", "ours ms", "7.3 ms",
+			"7.3/ours", "beyond the walk: ours, 7.3 ms (7.3/ours)"
 		for (i = 0; i < n; i++) {
-			p = order[i]; o = min["ours " p]; b = min["6.12 " p]
+			p = order[i]; o = min["ours " p]; b = min["7.3 " p]
 			printf "%-10s %11d %10.2f %10.2f %8.2fx", p, dirty[p], o / 1000, b / 1000, b / o
 			if (p ~ /^dev-/) {
 				# A VFIO REPORT: no mock walk in it to subtract.
 				printf "   -"
 			} else if (p != "walk") {
 				# Time spent beyond walking the IOPTEs: the recording.
-				ow = o - min["ours walk"]; bw = b - min["6.12 walk"]
+				ow = o - min["ours walk"]; bw = b - min["7.3 walk"]
 				printf "   %.2f, %.2f", ow / 1000, bw / 1000
 				if (ow > 0) printf " (%.1fx)", bw / ow
 			}

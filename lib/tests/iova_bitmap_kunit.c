@@ -282,7 +282,7 @@ static int record_case(struct iova_bitmap *bitmap, unsigned long iova,
 #define SPAN(a, b) { R_SPAN, (a), (b) }
 #define RAW(a, b) { R_RAW, (a), (b) }
 #define WALK(a, n, step) { R_WALK, (a), (n), (step) }
-/* Bitmap of more than 2 MiB: several of 6.12's pin windows. */
+/* Bitmap of more than 2 MiB: several of the stock library's 512-page pin windows. */
 #define BIG_BITS (SZ_2M * 8UL + 100)
 
 static const struct geo_case geo_cases[] = {
@@ -382,7 +382,7 @@ static const struct geo_case geo_cases[] = {
 	/* OR semantics: bits already set stay set */
 	{ "or_keeps_existing_bits", 0, 1000 * SZ_4K, SZ_4K, 1, 0xa5, { BITS(0, 3), BITS(500, 1) } },
 	{ "or_all_ones_stay", 0, 100 * SZ_4K, SZ_4K, 0, 0xff, { BITS(50, 1) } },
-	/* several 6.12 windows */
+	/* several stock 512-page windows */
 	{ "big_bitmap_sparse", 0, BIG_BITS * SZ_4K, SZ_4K, 0, 0,
 	  { BITS(0, 1), BITS(BIG_BITS / 2, 1), BITS(BIG_BITS - 1, 1), BITS(SZ_2M * 8UL - 1, 2) } },
 	{ "big_bitmap_whole", 0, BIG_BITS * SZ_4K, SZ_4K, 0x11, 0, { BITS(0, BIG_BITS) } },
