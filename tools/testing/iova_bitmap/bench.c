@@ -10,7 +10,7 @@
  * can beat: one OR per one-bit record, 64 bytes of plain stores per 2M
  * record (S2), and page-sized memsets for S3, because the kernel maps one
  * user page at a time.  The libraries and the floors are built with
- * KERNEL_MEMSET (see include/shim.h): memset() is the kernel's rep stosb.  bench.sh runs this binary for our library, for 6.12's and for the
+ * KERNEL_MEMSET (see include/shim.h): memset() is the kernel's rep stosb.  bench.sh runs this binary for our library, for 7.3's and for the
  * floor, interleaved, and prints the ratios.  Patterns track at 4 KiB like
  * QEMU:
  *   S1  256 GiB, one 4K record per page, ascending

@@ -1,12 +1,12 @@
 #!/bin/bash
-# Compare our library with 6.12's, and both with the floor, on the record
+# Compare our library with 7.3's, and both with the floor, on the record
 # patterns of bench.c.
 #
-#   bench.sh            wall clock: ours, 6.12's and the floor (the same
+#   bench.sh            wall clock: ours, 7.3's and the floor (the same
 #                       stores by a bare loop into a plain buffer),
 #                       interleaved, ROUNDS rounds, the fastest run of each
 #                       kept; ns per record, ours / floor (smaller is
-#                       better, 1.0 is the floor) and 6.12 / ours (bigger
+#                       better, 1.0 is the floor) and 7.3 / ours (bigger
 #                       is better for us)
 #   bench.sh --icount   instructions per record under callgrind, counted
 #                       inside run_pattern() only (alloc, walk, free):
@@ -24,7 +24,7 @@ ROUNDS=${ROUNDS:-10}
 PATTERNS=${PATTERNS:-"S1 S2 S3 S4 S5 S6 S7"}
 BENCH_CPU=${BENCH_CPU:-0}
 OURS=iova_bitmap_bench
-BASE=iova_bitmap_bench_6.12
+BASE=iova_bitmap_bench_7.3
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
@@ -35,7 +35,7 @@ wall() {
 	local p r o_min b_min f_min n line
 	echo "# $(date -u +%Y-%m-%d), CPU $BENCH_CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
 	printf '%-4s %10s %12s %12s %11s %12s %10s\n' pattern records "ours ns/rec" \
-		"floor ns/rec" "ours/floor" "6.12 ns/rec" "6.12/ours"
+		"floor ns/rec" "ours/floor" "7.3 ns/rec" "7.3/ours"
 	for p in $PATTERNS; do
 		o_min= b_min= f_min=
 		for r in $(seq "$ROUNDS"); do
@@ -67,7 +67,7 @@ icount() { # function binary pattern [--floor] -> instructions inside function
 icounts() {
 	local p n o b f
 	printf '%-4s %10s %14s %14s %14s %10s\n' pattern records "ours insn/rec" \
-		"floor insn/rec" "6.12 insn/rec" "6.12/ours"
+		"floor insn/rec" "7.3 insn/rec" "7.3/ours"
 	for p in $PATTERNS; do
 		n=$(./$OURS "$p" --once | awk '{ print $2 }')
 		o=$(icount run_pattern $OURS "$p")
@@ -79,7 +79,7 @@ icounts() {
 	done
 	echo "# Our run interiors are memset(), which runs as rep stosb here and in"
 	echo "# the kernel; callgrind counts rep stosb once per byte, so S2 and S3"
-	echo "# overstate our count (6.12 stores a word per instruction).  Time them."
+	echo "# overstate our count (7.3 stores a word per instruction).  Time them."
 }
 
 case "${1:-}" in

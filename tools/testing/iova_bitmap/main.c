@@ -8,7 +8,7 @@
  *
  * Case K of seed S is always the same case; a failure prints the command
  * that reruns just it.  --fork runs each case in a child so crashes and
- * hangs are counted by kind (used for the 6.12 baseline).
+ * hangs are counted by kind (used for the 7.3 baseline).
  */
 #include <signal.h>
 #include <stdio.h>

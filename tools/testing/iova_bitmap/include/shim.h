@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Stand-ins for the kernel interfaces lib/iova_bitmap.c (and 6.12's
+ * Stand-ins for the kernel interfaces lib/iova_bitmap.c (and 7.3's
  * drivers/iommu/iommufd/iova_bitmap.c, for the baseline) use, so the real
  * .c compiles in user space.  User memory is simulated by fakemem.c.
  */
@@ -141,6 +141,28 @@ void shim_free(const void *p);
 #define kvmalloc_array(n, size, gfp) shim_alloc((n) * (size), false)
 #define kvcalloc(n, size, gfp) shim_alloc((n) * (size), true)
 #define kvzalloc(size, gfp) shim_alloc(size, true)
+/*
+ * 7.3's typed allocators: the first argument is a variable or a type, the
+ * gfp flags are optional.  A count that overflows fails like the kernel's.
+ */
+static inline void *shim_alloc_objs(size_t n, size_t size, bool zero)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	return shim_alloc(bytes, zero);
+}
+#define shim_objs(P, n, zero) \
+	((typeof(P) *)shim_alloc_objs(n, sizeof(typeof(P)), zero))
+#define kmalloc_obj(P, ...) shim_objs(P, 1, false)
+#define kzalloc_obj(P, ...) shim_objs(P, 1, true)
+#define kvmalloc_obj(P, ...) shim_objs(P, 1, false)
+#define kvzalloc_obj(P, ...) shim_objs(P, 1, true)
+#define kmalloc_objs(P, n, ...) shim_objs(P, n, false)
+#define kzalloc_objs(P, n, ...) shim_objs(P, n, true)
+#define kvmalloc_objs(P, n, ...) shim_objs(P, n, false)
+#define kvzalloc_objs(P, n, ...) shim_objs(P, n, true)
 #define kfree(p) shim_free(p)
 #define kvfree(p) shim_free(p)
 unsigned long __get_free_page(gfp_t gfp);
@@ -199,7 +221,7 @@ static inline bool vma_is_secretmem(struct vm_area_struct *vma)
 }
 void shim_warn(const char *file, int line);
 
-/* Kernel bitmap helper the 6.12 baseline uses: whole words at a time. */
+/* Kernel bitmap helper the 7.3 baseline uses: whole words at a time. */
 static inline void bitmap_set(unsigned long *map, unsigned int start,
 			      unsigned int nbits)
 {
