@@ -2,8 +2,8 @@
 # Prove the Kconfig rework without building: for each scenario in
 # tooling/config/proof/, allnoconfig + base.config + the scenario must give
 # the IOMMUFD_DRIVER value its first line expects, with no Kconfig warning.
-# Prints KTAP.  With --base, runs the same on the unpatched 6.12 tree to
-# show what it did there (informational, never fails).
+# Prints KTAP.  With --base, runs the same on the unpatched base (stock 7.3)
+# to show what it does there (informational, never fails).
 . "$(dirname "$0")/common.sh"
 
 tree=$SRC

@@ -11,8 +11,9 @@
 #     module using __iova_bitmap_set without importing IOMMUFD fails it),
 #     and no W=1 warning comes from our files;
 #   - every caller whose symbol is set has its object compiled.
-# The same assignments on the unpatched base (Kconfig only) show where 6.12
-# left VFIO with the stubs: DMA_LOGGING_REPORT failing with -EOPNOTSUPP.
+# The same assignments on the unpatched base, stock 7.3 (Kconfig only), show
+# where it leaves VFIO with the stubs: DMA_LOGGING_REPORT failing with
+# -EOPNOTSUPP.
 # --quick: the configurations listed in matrix/quick (make check's subset),
 # on matrix/quick.config instead of common.config, in $BUILD/matrix-quick.
 # Prints a table; KTAP lines too when MATRIX_TAP=1.
@@ -22,6 +23,10 @@
 # container or iommufd, both of which select it), iommufd, a VFIO migration
 # driver (mlx5, pds, the mdirty sample), iommufd's mock (IOMMUFD_TEST), or an
 # IOMMU driver with dirty tracking (AMD, Intel, SMMUv3) together with iommufd.
+# On 7.3 the AMD v1 and VT-d second-stage walkers are generic_pt formats
+# (IOMMU_PT_AMDV1, IOMMU_PT_VTDSS), selectable without their drivers under
+# COMPILE_TEST: without iommufd nothing can call them, and they get the
+# header's stubs (IOMMUFD_DRIVER=n).
 . "$(dirname "$0")/common.sh"
 
 quick=0 nrandom=20 seed=${MATRIX_SEED:-2026} build=1
@@ -47,13 +52,17 @@ mkdir -p "$M/cfg" "$MOBJ"
 command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 "$REPO/tooling/assemble.sh"
 
-# Symbol -> object that calls the library when the symbol is set.
+# Symbol -> object that calls the library when the symbol is set.  On 7.3
+# the AMD and Intel dirty walkers are generic_pt's read_and_clear_dirty()
+# in the amdv1 and vtdss formats (selected by AMD_IOMMU and INTEL_IOMMU);
+# iommufd's mock domain is the mock format (an amdv1 variant).
 CALLERS="VFIO:drivers/vfio/vfio_main.o
 IOMMUFD:drivers/iommu/iommufd/io_pagetable.o
 MLX5_VFIO_PCI:drivers/vfio/pci/mlx5/cmd.o
 PDS_VFIO_PCI:drivers/vfio/pci/pds/dirty.o
-AMD_IOMMU:drivers/iommu/amd/io_pgtable.o
-INTEL_IOMMU:drivers/iommu/intel/iommu.o
+IOMMU_PT_AMDV1:drivers/iommu/generic_pt/fmt/iommu_amdv1.o
+IOMMU_PT_VTDSS:drivers/iommu/generic_pt/fmt/iommu_vtdss.o
+IOMMUFD_TEST:drivers/iommu/generic_pt/fmt/iommu_mock.o
 IOMMU_IO_PGTABLE_LPAE:drivers/iommu/io-pgtable-arm.o
 SAMPLE_VFIO_MDEV_MTTY:samples/vfio-mdev/mtty.o
 SAMPLE_VFIO_MDEV_MDIRTY:samples/vfio-mdev/mdirty.o
@@ -64,7 +73,7 @@ IOMMUFD_DRIVER:lib/iova_bitmap.o"
 RANDOM_SYMS="VFIO:nmy IOMMUFD:nmy VFIO_GROUP:ny VFIO_CONTAINER:ny
 VFIO_DEVICE_CDEV:ny MLX5_CORE+MLX5_VFIO_PCI:nm PDS_CORE+PDS_VFIO_PCI:nm
 AMD_IOMMU:ny INTEL_IOMMU:ny IOMMU_IO_PGTABLE_LPAE:ny
-IOMMUFD_TEST:ny SAMPLE_VFIO_MDEV_MTTY:nmy
+IOMMU_PT+IOMMU_PT_AMDV1:nmy IOMMU_PT_VTDSS:nmy IOMMUFD_TEST:ny SAMPLE_VFIO_MDEV_MTTY:nmy
 SAMPLE_VFIO_MDEV_MDIRTY:nmy"
 
 # configurations: "name<TAB>assignments" on stdout
@@ -130,14 +139,15 @@ ours_re='(lib/iova_bitmap\.c|include/linux/iova_bitmap\.h|samples/vfio-mdev/mdir
 
 # Symbols whose flip rebuilds much of the kernel, heaviest first: AMD and
 # Intel bring IRQ remapping and DMAR (about 1,000 objects), IOMMUFD is
-# tested by <linux/sched/user.h> (about 680), mlx5 is a large driver.
+# tested by <linux/sched/user.h> (about 680), mlx5 is a large driver;
+# IOMMU_PT (generic_pt's formats) is light, grouped for its few objects.
 # Configurations are built sorted by their values, so each heavy symbol
 # changes a few times in the whole run instead of at every other step.
-HEAVY_SYMS="INTEL_IOMMU AMD_IOMMU IOMMUFD IOMMUFD_DRIVER MLX5_CORE PDS_CORE IOMMU_IO_PGTABLE_LPAE IOMMUFD_TEST VFIO"
+HEAVY_SYMS="INTEL_IOMMU AMD_IOMMU IOMMUFD IOMMUFD_DRIVER MLX5_CORE PDS_CORE IOMMU_IO_PGTABLE_LPAE IOMMU_PT IOMMUFD_TEST VFIO"
 
 declare -A WHY DRV BDRV BREPORT KSECS
 
-# 1. Kconfig, ours and 6.12's: checks that need no build.
+# 1. Kconfig, ours and the base's (stock 7.3): checks that need no build.
 kconfig_check() { # name assignments
 	local name=$1 assign=$2 t0 frag cfg why="" miss
 	t0=$(date +%s)
@@ -214,21 +224,21 @@ n=0 fail=0 t_all=$(date +%s)
 tap=$M/tap
 : >"$tap"
 names=()
-log "Kconfig of every configuration, ours and 6.12's"
+log "Kconfig of every configuration, ours and stock $BASE_NAME's"
 while IFS=$'\t' read -r name assign; do
 	kconfig_check "$name" "$assign"
 	names+=("$name")
 done < <(configurations)
 log "${#names[@]} configurations; building them in the order of their heavy symbols ($HEAVY_SYMS)"
-printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' configuration DRIVER 6.12 "6.12 VFIO report" "callers built" result seconds | tee "$M/table"
+printf '%-40s %-6s %-6s %-16s %-44s %-8s %s\n' configuration DRIVER "$BASE_NAME" "$BASE_NAME VFIO report" "callers built" result seconds | tee "$M/table"
 order=$(for name in "${names[@]}"; do build_key "$name"; done | sort | cut -d' ' -f2)
 for name in $order; do
 	n=$((n + 1))
 	build_check "$name"
 done
 # The full matrix also builds the documentation (make docs): our page must
-# build with no Sphinx warning naming our files.
-if [ $quick = 0 ]; then
+# build with no Sphinx warning naming our files (not with --kconfig-only).
+if [ $quick = 0 ] && [ $build = 1 ]; then
 	n=$((n + 1))
 	t0=$(date +%s)
 	if "$REPO/tooling/docs.sh" >"$M/docs.log" 2>&1; then res=ok; else res=FAIL; fail=$((fail + 1)); fi
