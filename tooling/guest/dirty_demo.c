@@ -115,6 +115,12 @@ static void compare(const uint8_t *got, const uint8_t *want,
 static int iommufd_demo(void)
 {
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct iommu_option huge_off = {
+		.size = sizeof(huge_off),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_SET,
+		.val64 = 0,
+	};
 	struct iommu_test_cmd cmd = { 0 };
 	uint8_t want[NPAGES / 8] = { 0 };
 	unsigned long i, nwant = 0, ngot = 0, nbad = 0;
@@ -129,6 +135,10 @@ static int iommufd_demo(void)
 	}
 	if (ioctl(fd, IOMMU_IOAS_ALLOC, &ioas))
 		return perror("IOAS_ALLOC"), -1;
+	/* One IOPTE per host page: physically contiguous pages stay apart. */
+	huge_off.object_id = ioas.out_ioas_id;
+	if (ioctl(fd, IOMMU_OPTION, &huge_off))
+		return perror("IOMMU_OPTION HUGE_PAGES"), -1;
 
 	cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN;
 	cmd.id = ioas.out_ioas_id;
@@ -310,7 +320,12 @@ static int vfio_demo(void)
 int main(void)
 {
 	page_size = sysconf(_SC_PAGESIZE);
-	io_page = page_size / 2;	/* the mock domain's IO page */
+	/*
+	 * The mock's page table maps each host page as one IOPTE of two
+	 * contiguous 2 KiB entries and reports it whole: one bit per host
+	 * page, so a marked pixel reads back as itself.
+	 */
+	io_page = page_size;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("KTAP version 1\n1..9\n");
