@@ -237,8 +237,8 @@ static int alloc_slots(struct iova_bitmap *bitmap, unsigned long slots)
 	struct iova_bitmap_slot *table;
 	struct page **pages;
 
-	table = kvcalloc(slots, sizeof(*table), GFP_KERNEL_ACCOUNT);
-	pages = kvmalloc_array(slots, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	table = kvzalloc_objs(*table, slots, GFP_KERNEL_ACCOUNT);
+	pages = kvmalloc_objs(*pages, slots, GFP_KERNEL_ACCOUNT);
 	if (!table || !pages) {
 		kvfree(table);
 		kvfree(pages);
@@ -511,7 +511,7 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	if (check_add_overflow(iova, length - 1, &last_iova))
 		return ERR_PTR(-EOVERFLOW);
 
-	bitmap = kzalloc(sizeof(*bitmap), GFP_KERNEL_ACCOUNT);
+	bitmap = kzalloc_obj(*bitmap, GFP_KERNEL_ACCOUNT);
 	if (!bitmap)
 		return ERR_PTR(-ENOMEM);
 	bitmap->pend.iova = iova;
