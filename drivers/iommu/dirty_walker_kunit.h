@@ -32,6 +32,7 @@
 #define DWK_GUARD		64
 #define DWK_CANARY		0xa5
 #define DWK_ALL_REPLICAS	(-1)
+#define DWK_LAST_REPLICA	(-2)
 
 /* @count IOPTEs of @pgsize bytes from @iova; the IOVA maps to itself. */
 struct dwk_map {
@@ -44,7 +45,7 @@ struct dwk_map {
  * Make dirty every IOPTE that meets [@iova, @iova + @len); a @len of 0
  * ends the list.  Where the driver replicates a PTE for a large page,
  * @replica picks the copy the IOMMU wrote (modulo the number of copies),
- * or DWK_ALL_REPLICAS.  @repeat more copies of the mark follow, each
+ * DWK_LAST_REPLICA or DWK_ALL_REPLICAS.  @repeat more copies of the mark follow, each
  * @stride bytes after the one before, for patterns too long to list.
  */
 struct dwk_mark {
@@ -84,7 +85,7 @@ struct dwk_driver {
 	bool (*leaf)(void *pt, unsigned long iova, struct dwk_leaf *leaf);
 	int (*read)(void *pt, unsigned long iova, size_t length,
 		    unsigned long flags, struct iommu_dirty_bitmap *dirty);
-	/* Optional: what iommufd does with the gather after the walk. */
+	/* Optional: what iommufd does with the gather after a clearing walk. */
 	void (*sync)(void *pt, struct iommu_iotlb_gather *gather);
 	/*
 	 * The dirty state lives in the PTE bits of @dirty_mask: they read
@@ -117,6 +118,7 @@ struct dwk_walk {
 	const struct dwk_driver *drv;
 	void *pt;
 	unsigned long flags;
+	struct iommu_dirty_bitmap *dirty;
 };
 
 static inline void dwk_case_desc(const struct dwk_case *c, char *desc)
@@ -144,6 +146,8 @@ static inline void dwk_model_set(struct dwk_fixture *f, unsigned long base,
 static inline bool dwk_marked(const struct dwk_mark *m, unsigned int i,
 			      unsigned int nr)
 {
+	if (m->replica == DWK_LAST_REPLICA)
+		return i == nr - 1;
 	return m->replica == DWK_ALL_REPLICAS || i == m->replica % nr;
 }
 
@@ -264,15 +268,8 @@ static inline int dwk_walk_fn(struct iova_bitmap *bitmap, unsigned long iova,
 			      size_t length, void *opaque)
 {
 	struct dwk_walk *w = opaque;
-	struct iommu_iotlb_gather gather;
-	struct iommu_dirty_bitmap dirty;
-	int ret;
 
-	iommu_dirty_bitmap_init(&dirty, bitmap, &gather);
-	ret = w->drv->read(w->pt, iova, length, w->flags, &dirty);
-	if (w->drv->sync)
-		w->drv->sync(w->pt, &gather);
-	return ret;
+	return w->drv->read(w->pt, iova, length, w->flags, w->dirty);
 }
 
 /* The expected user mapping: canaries around the bitmap, model bits in it. */
@@ -285,13 +282,21 @@ static inline void dwk_build_image(struct dwk_fixture *f, bool empty)
 		memcpy(f->want + f->off, f->model, f->nbytes);
 }
 
-/* One read the way iommufd does it, into a zeroed bitmap. */
+/*
+ * One read into a zeroed bitmap, in the order iommufd's
+ * iommu_read_and_clear_dirty() does it: one iommu_dirty_bitmap and gather
+ * for the whole walk, and the gather synced after it unless nothing was
+ * cleared.
+ */
 static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
 			    bool empty, const char *what)
 {
 	struct kunit *test = f->test;
 	const struct dwk_case *c = f->c;
-	struct dwk_walk w = { .drv = f->drv, .pt = f->pt, .flags = flags };
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty;
+	struct dwk_walk w = { .drv = f->drv, .pt = f->pt, .flags = flags,
+			      .dirty = &dirty };
 	struct iova_bitmap *bitmap;
 	unsigned long i, bit;
 	ktime_t t0;
@@ -304,8 +309,11 @@ static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
 				   (u64 __user *)(f->map + f->off));
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bitmap), "iova_bitmap_alloc: %pe",
 			       bitmap);
+	iommu_dirty_bitmap_init(&dirty, bitmap, &gather);
 	t0 = ktime_get();
 	ret = iova_bitmap_for_each(bitmap, &w, dwk_walk_fn);
+	if (f->drv->sync && !(flags & IOMMU_DIRTY_NO_CLEAR))
+		f->drv->sync(f->pt, &gather);
 	iova_bitmap_free(bitmap);
 	if (c->timed)
 		kunit_info(test, "%s read of %lu bits: %lld us", what, f->nbits,
