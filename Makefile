@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
-	matrix series vfio-stock \
+	matrix series vfio-stock inside-stock \
 	clean distclean
 
 run:
@@ -82,6 +82,10 @@ series:
 # sample): shows 7.3's hang on ragged reports as a timeout.
 vfio-stock:
 	@$(T)/vfio-stock.sh
+
+# The selftest of reads from inside a dirty IOPTE on stock 7.3 and on ours.
+inside-stock:
+	@$(T)/inside-stock.sh
 
 clean:
 	rm -rf build/guest build/check build/kconfig-proof

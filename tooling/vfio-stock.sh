@@ -12,20 +12,7 @@
 O=$BUILD/bench/stock-mdirty/obj
 G=$BUILD/bench/stock-mdirty/guest
 
-"$REPO/tooling/assemble.sh"
-command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-
-"$REPO/tooling/base-mdirty.sh"
-
-SRC=$BASE_MDIRTY FRAGS="base iommufd mdirty bench" "$REPO/tooling/kconfig.sh" "$O"
-log "building 7.3 + mdirty in $O"
-start=$(date +%s)
-set +e
-SRC=$BASE_MDIRTY OBJ=$O kmake bzImage 2>&1 | tee "$BUILD/bench/stock-mdirty/build.log" | kbuild_progress "$start"
-rc=${PIPESTATUS[0]}
-set -e
-[ "$rc" = 0 ] || { tail -20 "$BUILD/bench/stock-mdirty/build.log"; die "build failed"; }
-"$REPO/tooling/guest-build.sh"
+"$REPO/tooling/stock-kernel.sh"
 
 # The guest's own per-step timeout ends a hung test program only if the
 # kernel lets it die; 7.3's loop never does, so QEMU's timeout is the one
