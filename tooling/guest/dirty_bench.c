@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Time the two ways user space reads dirty bitmaps, for
- * tooling/bench-kernel.sh, which boots this on our kernel and on 6.12:
+ * tooling/bench-kernel.sh, which boots this on our kernel and on stock 7.3:
  * IOMMU_HWPT_GET_DIRTY_BITMAP over the iommufd mock domain (records in
  * IOVA order) and VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT of an mdirty mdev
  * (records in the order the device wrote: unsorted, like mlx5).
@@ -10,8 +10,9 @@
  *       (defaults: no device, 512 MiB mapped, 25 timed reads per pattern)
  *
  * Mock patterns: one mapping of MiB, tracked by a dirty-tracking mock HWPT
- * with 2 KiB IO pages: the mock walker makes one iova_bitmap_set() per
- * dirty IOPTE, in IOVA order.  For each pattern the device "writes" a set
+ * with IOMMU_OPTION_HUGE_PAGES off, so each host page is one IOPTE (two
+ * contiguous 2 KiB entries of generic_pt's mock format): the walker makes
+ * one iova_bitmap_set() per dirty IOPTE, in IOVA order.  For each pattern the device "writes" a set
  * of IO pages (IOMMU_TEST_OP_DIRTY), one read is checked bit for bit
  * against that set, then reps reads with NO_CLEAR are timed.  Patterns
  * follow the user-space bench where the mock allows:
@@ -42,7 +43,7 @@
  *   dev-sorted  the same pages, written in ascending order: what the order
  *               alone costs
  *   dev-wide    4096 draws of random 4 KiB pages of 256 GiB (4,095
- *               distinct; bitmap 8 MiB: 2048 user pages, four of 6.12's
+ *               distinct; bitmap 8 MiB: 2048 user pages, four of the stock library's
  *               512-page windows, each pinned whole and read by its own
  *               call into the driver; the span of S5), in a random order
  * Without -d they are skipped ("ok N dev-... # SKIP").
@@ -158,11 +159,21 @@ static int setup(unsigned long mib)
 		.size = sizeof(track),
 		.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
 	};
+	struct iommu_option huge_off = {
+		.size = sizeof(huge_off),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_SET,
+		.val64 = 0,
+	};
 	void *buf;
 
 	fd = open("/dev/iommu", O_RDWR);
 	if (fd < 0 || ioctl(fd, IOMMU_IOAS_ALLOC, &ioas))
 		return perror("/dev/iommu, IOAS_ALLOC"), -1;
+	/* One IOPTE per host page, however the pages lie in memory. */
+	huge_off.object_id = ioas.out_ioas_id;
+	if (ioctl(fd, IOMMU_OPTION, &huge_off))
+		return perror("IOMMU_OPTION HUGE_PAGES"), -1;
 	mock.id = ioas.out_ioas_id;
 	if (ioctl(fd, IOMMU_TEST_CMD, &mock))
 		return perror("MOCK_DOMAIN"), -1;
@@ -182,7 +193,11 @@ static int setup(unsigned long mib)
 	track.hwpt_id = hwpt;
 	if (ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &track))
 		return perror("SET_DIRTY_TRACKING"), -1;
-	io_page = sysconf(_SC_PAGESIZE) / 2;	/* the mock's IO page */
+	/*
+	 * The mock (generic_pt's amdv1 with a 2 KiB granule) maps a host page
+	 * as one IOPTE of two contiguous entries and reports it whole.
+	 */
+	io_page = sysconf(_SC_PAGESIZE);
 	npages = map.length / io_page;
 	nbytes = (npages + 7) / 8;
 	return 0;
