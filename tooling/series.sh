@@ -3,7 +3,8 @@
 #   $BUILD/series/src   git tree: the unpacked base committed once (tag
 #                       "base"), then one commit per line of tooling/series/map
 #   $BUILD/series/out   git format-patch --cover-letter --base=base
-# Checks: the series' last commit equals the assembled tree (build/src), every
+# Checks: the series' last commit equals the assembled tree (build/src),
+# git am of the written patches onto a clean base gives the same tree, every
 # patch passes checkpatch.pl --strict, and (unless SERIES_BUILD=0) every
 # commit builds, incrementally, the test kernel's configuration and one
 # matrix configuration (modules, W=1).
@@ -156,6 +157,22 @@ $f: no MAINTAINERS entry covers it"
 		fail=$((fail + 1))
 	fi
 done
+
+# 5a. What a maintainer gets: git am of the written patches onto a clean
+#     base reproduces the series' tree, hence the assembled one (step 4).
+A=$S/am
+rm -rf "$A"
+git clone -q --no-checkout "$T" "$A"
+git -C "$A" checkout -q -b am base
+if git -C "$A" -c user.name="$name" -c user.email="$email" am -q $(ls "$S"/out/*.patch | grep -v "/0000-") \
+	&& git -C "$A" diff --quiet am "$(g rev-parse series)" --; then
+	log "git am of $(ls "$S"/out/*.patch | grep -vc '/0000-') patches onto base reproduces the series' tree"
+	echo "# git am onto a clean base: same tree as the series (and build/src)"
+else
+	echo "# git am onto a clean base does NOT reproduce the series' tree"
+	fail=$((fail + 1))
+fi
+rm -rf "$A"
 
 # 6. Every commit builds (test configuration and one matrix configuration).
 if [ "${SERIES_BUILD:-1}" = 1 ]; then
