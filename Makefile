@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
-	matrix series vfio-stock inside-stock \
+	matrix series vfio-stock inside-stock race-soak \
 	clean distclean
 
 run:
@@ -86,6 +86,10 @@ vfio-stock:
 # The selftest of reads from inside a dirty IOPTE on stock 7.3 and on ours.
 inside-stock:
 	@$(T)/inside-stock.sh
+
+# The dirty race selftest alone, for RACE_SECONDS (default 600).
+race-soak:
+	@$(T)/race-soak.sh
 
 clean:
 	rm -rf build/guest build/check build/kconfig-proof
