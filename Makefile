@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
-	matrix series vfio-stock inside-stock race-soak \
+	matrix series vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
 run:
@@ -88,8 +88,14 @@ inside-stock:
 	@$(T)/inside-stock.sh
 
 # The dirty race selftest alone, for RACE_SECONDS (default 600).
+RACE_SECONDS ?= 600
 race-soak:
-	@$(T)/race-soak.sh
+	@QEMU_TIMEOUT=$$(( $(RACE_SECONDS) + 600 )) $(T)/boot-step.sh race iommufd_dirty_race iovarace=$(RACE_SECONDS)
+
+# QEMU live-migrates a guest while an mdirty mdev writes its memory
+# (also in make check); MIGRATE_CASES=name,name picks cases.
+migrate:
+	@$(T)/boot-step.sh migrate migrate "iovacases=$(MIGRATE_CASES)"
 
 clean:
 	rm -rf build/guest build/check build/kconfig-proof

@@ -28,10 +28,14 @@ EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommuf
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dma_logging" "$ST/iommufd_vfio_dma_logging.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_dirty_race" "$ST/iommufd_dirty_race.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dirty_report" "$ST/iommufd_vfio_dirty_report.c"
+EXTRA="" build "$G/bin/migrate_test" "$REPO/tooling/guest/migrate_test.c"
 
 cp "$REPO/tooling/guest/init" "$G/root/init"
 cp /bin/busybox "$G/root/bin/busybox"
 cp "$G"/bin/* "$G/root/bin/"
+# QEMU 10.0.2 and its libraries, for the migration test (tooling/fetch-qemu.sh)
+QROOT=$("$REPO/tooling/fetch-qemu.sh")
+cp -a "$QROOT"/. "$G/root/"
 (cd "$G/root" && find . | cpio -o -H newc --quiet) >"$G/initramfs.cpio.new"
 mv "$G/initramfs.cpio.new" "$G/initramfs.cpio"
 log "initramfs $G/initramfs.cpio ($(du -h "$G/initramfs.cpio" | cut -f1))"
