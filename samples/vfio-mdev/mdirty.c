@@ -126,7 +126,7 @@ struct mdirty_image {
  */
 struct mdirty_migf {
 	struct file *filp;
-	struct mutex lock;
+	struct mutex lock;	/* the fd's reads or writes against its end */
 	bool disabled;		/* the device left the state of this fd */
 	size_t off;		/* bytes read or written so far */
 	struct mdirty_image image;
