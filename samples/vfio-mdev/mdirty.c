@@ -30,7 +30,8 @@
  *               the log (a negative control for a VMM's migration test)
  *   log_style   "ranges" or "pages", as MDIRTY_SET_MODE
  *   dma_writes  how many writes the device made (part of its state)
- *   log_history the last START, REPORT and STOP calls and what they did
+ *   log_history the last START, REPORT and STOP calls and what they did,
+ *               and a close with logging still on
  * Create one with:
  *   echo $UUID > /sys/class/mdev_bus/mdirty/mdev_supported_types/mdirty-1/create
  */
@@ -100,7 +101,12 @@ struct mdirty_range {
 	unsigned long last;	/* inclusive: ranges may end at ULONG_MAX */
 };
 
-enum mdirty_event { MDIRTY_EV_START, MDIRTY_EV_REPORT, MDIRTY_EV_STOP };
+enum mdirty_event {
+	MDIRTY_EV_START,
+	MDIRTY_EV_REPORT,
+	MDIRTY_EV_STOP,
+	MDIRTY_EV_CLOSE,	/* closed with logging on: no STOP came */
+};
 
 /* One log op: START (ranges, page size), REPORT (iova, length, records, pages) */
 struct mdirty_history {
@@ -970,6 +976,9 @@ static ssize_t log_history_show(struct device *dev,
 		case MDIRTY_EV_STOP:
 			len += sysfs_emit_at(buf, len, "stop\n");
 			break;
+		case MDIRTY_EV_CLOSE:
+			len += sysfs_emit_at(buf, len, "close, logging still on\n");
+			break;
 		}
 	}
 	mutex_unlock(&st->lock);
@@ -1064,6 +1073,8 @@ static void mdirty_close_device(struct vfio_device *vdev)
 
 	mutex_lock(&st->lock);
 	st->open = false;
+	if (st->logging)
+		mdirty_note(st, MDIRTY_EV_CLOSE, 0, 0, 0, 0);
 	mdirty_drop_log(st);
 	mdirty_reset_locked(st);
 	st->mode = MDIRTY_MODE_RANGES;
