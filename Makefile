@@ -6,7 +6,7 @@ T := tooling
 H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base harness fuzz bench bench-icount bench-kernel baseline docs \
+	kconfig-proof-base harness fuzz bench bench-pt bench-icount bench-kernel baseline docs \
 	matrix series vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
@@ -57,6 +57,11 @@ fuzz:
 
 bench: tree
 	$(MAKE) -C $(H) bench
+
+# generic_pt's amdv1 read_and_clear_dirty() in user space: the library's
+# cost on top of a real walk, stock 7.3's and ours.
+bench-pt: tree
+	$(MAKE) -C $(H) bench-pt
 
 bench-icount: tree
 	@$(T)/deps.sh --fuzz
