@@ -22,7 +22,9 @@ mkdir -p "$S"
 "$REPO/tooling/assemble.sh"
 version=$(cat "$BASE/.base-version")
 
-g() { git -C "$T" -c user.name="$name" -c user.email="$email" "$@"; }
+# No automatic gc: a detached one repacking while step 5a clones the repo
+# makes the clone fail ("hardlink different from source ... tmp_pack").
+g() { git -C "$T" -c user.name="$name" -c user.email="$email" -c gc.auto=0 -c maintenance.auto=false "$@"; }
 
 # 1. The base, committed once.
 if [ "$(cat "$S/base-version" 2>/dev/null)" != "$version" ] || ! g rev-parse -q --verify base >/dev/null; then

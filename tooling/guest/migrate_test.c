@@ -781,12 +781,10 @@ static void case_migrate(struct run *r)
 			  done, sent_before);
 		goto out;
 	}
-	/* Setup, end of the first pass, completion: more means it iterated */
-	if (!r->tracking_off && r->syncs < 4) {
-		run_error(r, "%lu dirty syncs: migration did not iterate", r->syncs);
-		goto out;
-	}
 	differ = compare(r, src, dst, &first);
+	/* Setup, end of the first pass, completion: more means it iterated */
+	if (!r->tracking_off && r->syncs < 4)
+		run_error(r, "%lu dirty syncs: migration did not iterate", r->syncs);
 	if (check_writes(r, src, "source", -1))
 		goto out;
 	if (r->force_migration) {
@@ -794,7 +792,8 @@ static void case_migrate(struct run *r)
 		goto out;
 	}
 	if (!r->negative) {
-		ok = !differ && !check_writes(r, dst, "destination", -1);
+		ok = !differ && !check_writes(r, dst, "destination", -1) &&
+		     !r->error[0];
 		note("%s: %d device writes, %lu of %lu pages differ", r->name, done,
 		     differ, GUEST_RAM / PAGE);
 		goto out;
