@@ -6,7 +6,7 @@ T := tooling
 H := tools/testing/iova_bitmap
 
 .PHONY: run check deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base harness fuzz bench bench-pt bench-icount bench-kernel baseline docs \
+	kconfig-proof-base harness fuzz bench bench-pt ablate bench-icount bench-kernel baseline docs \
 	matrix series vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
@@ -62,6 +62,10 @@ bench: tree
 # cost on top of a real walk, stock 7.3's and ours.
 bench-pt: tree
 	$(MAKE) -C $(H) bench-pt
+
+# Each fast-path mechanism of the library taken out in turn, and timed.
+ablate: tree
+	$(MAKE) -C $(H) ablate
 
 bench-icount: tree
 	@$(T)/deps.sh --fuzz

@@ -1,0 +1,114 @@
+#!/bin/bash
+# What each fast-path mechanism of the library buys: every ablation is
+# lib/iova_bitmap.c and include/linux/iova_bitmap.h with one mechanism
+# taken out (a perl expression applied to both) and the behaviour kept:
+# the harness must still pass it.  Each variant, and the library as it is,
+# is then timed on the record patterns of bench.c (whole call: alloc,
+# records, free) and on generic_pt's real walker (pt/, walk + library),
+# interleaved, fastest of ROUNDS, pinned to BENCH_CPU.  Prints each
+# variant's time over the library's per pattern: above 1.05 on some
+# pattern, the mechanism pays for itself.
+#   ./ablate.sh [name...]    ROUNDS (5), CASES (20000), GIB (64)
+set -eu
+cd "$(dirname "$0")"
+KDIR=$(cd "${KDIR:-../../..}" && pwd)
+BASE_TREE=$(cd "${BASE_TREE:-$KDIR/build/base}" && pwd)
+ROUNDS=${ROUNDS:-5}
+CASES=${CASES:-20000}
+GIB=${GIB:-64}
+BENCH_CPU=${BENCH_CPU:-0}
+PATTERNS=${PATTERNS:-"S1 S2 S3 S4 S5 S6 S7"}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# name|perl expression (applied with -0pe to the library and its header)
+ablations=(
+	"none|"
+	"no-inline|s/(\tstruct iova_bitmap_slot \*slot;\n\tunsigned int pgshift;\n)/\$1\n\t__iova_bitmap_set(bitmap, iova, length);\n\treturn;/"
+	"no-inline-run|s/if \(iova_bitmap_either\(iova == p->run_next && iova \+ length > iova\)\)/if (0)/"
+	"no-inline-window|s/if \(likely\(bit < shape >> IOVA_BITMAP_SHAPE_NBITS\)\)/if (0)/"
+	"no-inline-slot|s/if \(bit >= p->nbits\)\n\t\tgoto out_of_line;/goto out_of_line;/"
+	"no-branch-hint|s/#define iova_bitmap_either\(x\) __builtin_expect_with_probability\(!!\(x\), 1, 0.5\)/#define iova_bitmap_either(x) (x)/"
+	"no-rotate|s/return BITS_PER_LONG == 64 \? ror64\(x, pgshift\) : ror32\(x, pgshift\);/return x & ((1UL << pgshift) - 1) ? ULONG_MAX : x >> pgshift;/"
+	"no-strays|s/if \(set_stray\(bitmap, first_bit, last_bit\)\)\n\t\t\treturn;//"
+	"no-run|s/(\tlast_bit = last_off >> bitmap->pgshift;\n)/\$1\n\twrite_bits(bitmap, first_bit, last_bit);\n\treturn;/"
+)
+if [ $# -gt 0 ]; then
+	keep=("${ablations[0]}")
+	for a in "${ablations[@]:1}"; do
+		for n in "$@"; do [ "${a%%|*}" = "$n" ] && keep+=("$a"); done
+	done
+	ablations=("${keep[@]}")
+fi
+
+# A copy of the harness at the same depth below a tree holding the variant,
+# so that its stand-ins' relative includes find the variant's header.
+variant() { # name expr
+	local d=$work/$1 t=$work/$1/tools/testing/iova_bitmap
+	mkdir -p "$d/lib" "$d/include/linux" "$t"
+	cp -- *.c *.h Makefile "$t/"
+	cp -r include "$t/"
+	mkdir -p "$t/pt"
+	cp pt/Makefile pt/*.c pt/*.h "$t/pt/"
+	cp -r pt/include "$t/pt/"
+	perl -0pe "$2" "$KDIR/lib/iova_bitmap.c" >"$d/lib/iova_bitmap.c"
+	perl -0pe "$2" "$KDIR/include/linux/iova_bitmap.h" >"$d/include/linux/iova_bitmap.h"
+	if [ -n "$2" ] && cmp -s "$d/lib/iova_bitmap.c" "$KDIR/lib/iova_bitmap.c" &&
+	   cmp -s "$d/include/linux/iova_bitmap.h" "$KDIR/include/linux/iova_bitmap.h"; then
+		echo "# $1: the expression no longer matches the library" >&2
+		return 1
+	fi
+	make -s -C "$t" KDIR=../../.. CFLAGS=-w iova_bitmap_test iova_bitmap_bench >/dev/null
+	make -s -C "$t/pt" KDIR=../../../.. BASE_TREE="$BASE_TREE" bench_pt >/dev/null 2>&1
+	if ! "$t/iova_bitmap_test" --cases "$CASES" >/dev/null 2>&1; then
+		echo "# $1: the harness fails it: not a valid ablation" >&2
+		return 1
+	fi
+}
+
+names=()
+for a in "${ablations[@]}"; do
+	name=${a%%|*}
+	if variant "$name" "${a#*|}"; then
+		names+=("$name")
+	fi
+done
+echo "# $(date -u +%Y-%m-%d), CPU $BENCH_CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+echo "# variants built and passing $CASES harness cases: ${names[*]}"
+
+declare -A best
+lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
+bin() { echo "$work/$1/tools/testing/iova_bitmap/$2"; }
+
+# bench.c patterns: "PATTERN records ns_per_record total_ns bits_set"
+for r in $(seq "$ROUNDS"); do
+	for p in $PATTERNS; do
+		for n in "${names[@]}"; do
+			read -r _ _ _ t _ < <(taskset -c "$BENCH_CPU" "$(bin "$n" iova_bitmap_bench)" "$p" --reps 2)
+			best[$n.$p]=$(lower "$t" "${best[$n.$p]:-}")
+		done
+	done
+	# generic_pt: the "ours" column (walk + library) of each pattern
+	for n in "${names[@]}"; do
+		while read -r p _ _ _ _ t _; do
+			best[$n.$p]=$(lower "$t" "${best[$n.$p]:-}")
+		done < <("$(bin "$n" pt/bench_pt)" --rounds 1 --gib "$GIB" --cpu "$BENCH_CPU" | grep -E '^(4K|2M)')
+	done
+done
+
+pt_patterns=$(printf '%s\n' "${!best[@]}" | sed -n 's/^none\.\(\(4K\|2M\).*\)/\1/p' | sort)
+printf '%-18s' variant
+for p in $PATTERNS $pt_patterns; do printf ' %9s' "$p"; done
+echo
+for n in "${names[@]}"; do
+	printf '%-18s' "$n"
+	for p in $PATTERNS $pt_patterns; do
+		if [ "$n" = none ]; then
+			printf ' %9s' "$(awk -v t="${best[$n.$p]}" 'BEGIN { printf "%.3gms", t / 1e6 }')"
+		else
+			printf ' %8sx' "$(awk -v a="${best[$n.$p]}" -v b="${best[none.$p]}" 'BEGIN { printf "%.2f", a / b }')"
+		fi
+	done
+	echo
+done
+echo "# none: the library as it is, whole time per call; others: their time over it"
