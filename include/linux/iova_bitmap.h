@@ -108,18 +108,6 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap,
 		       unsigned long iova, size_t length);
 
 /*
- * Walkers either extend a run IOPTE after IOPTE or report pages apart:
- * both are common, and with either marked likely the other path takes
- * two jumps in a walker's loop.  Compilers without the builtin get the
- * plain test.
- */
-#if __has_builtin(__builtin_expect_with_probability)
-#define iova_bitmap_either(x) __builtin_expect_with_probability(!!(x), 1, 0.5)
-#else
-#define iova_bitmap_either(x) (x)
-#endif
-
-/*
  * @x rotated right by @pgshift: the number of pages in @x if it is a
  * multiple of the page size, else a number no bitmap reaches (the
  * remainder lands in the top bits).
@@ -156,7 +144,7 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	unsigned int pgshift;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
-	if (iova_bitmap_either(iova == p->run_next && iova + length > iova)) {
+	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}

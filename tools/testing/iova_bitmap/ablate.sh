@@ -25,10 +25,9 @@ trap 'rm -rf "$work"' EXIT
 ablations=(
 	"none|"
 	"no-inline|s/(\tstruct iova_bitmap_slot \*slot;\n\tunsigned int pgshift;\n)/\$1\n\t__iova_bitmap_set(bitmap, iova, length);\n\treturn;/"
-	"no-inline-run|s/if \(iova_bitmap_either\(iova == p->run_next && iova \+ length > iova\)\)/if (0)/"
+	"no-inline-run|s/if \(iova == p->run_next && iova \+ length > iova\)/if (0)/"
 	"no-inline-window|s/if \(likely\(bit < shape >> IOVA_BITMAP_SHAPE_NBITS\)\)/if (0)/"
 	"no-inline-slot|s/if \(bit >= p->nbits\)\n\t\tgoto out_of_line;/goto out_of_line;/"
-	"no-branch-hint|s/#define iova_bitmap_either\(x\) __builtin_expect_with_probability\(!!\(x\), 1, 0.5\)/#define iova_bitmap_either(x) (x)/"
 	"no-rotate|s/return BITS_PER_LONG == 64 \? ror64\(x, pgshift\) : ror32\(x, pgshift\);/return x & ((1UL << pgshift) - 1) ? ULONG_MAX : x >> pgshift;/"
 	"no-strays|s/if \(set_stray\(bitmap, first_bit, last_bit\)\)\n\t\t\treturn;//"
 	"no-run|s/(\tlast_bit = last_off >> bitmap->pgshift;\n)/\$1\n\twrite_bits(bitmap, first_bit, last_bit);\n\treturn;/"
