@@ -204,32 +204,26 @@ static int vm_start(struct vm *vm, struct run *r, int dev, const char *role,
 		 r->force_migration ? ",enable-migration=on" : "");
 	snprintf(trace, sizeof(trace), "file=/tmp/%s.trace", role);
 
+	static const char *const fixed[] = {
+		"-nodefaults", "-display", "none", "-machine", "pc", "-accel", "tcg",
+		"-m", "64M", "-qmp", "stdio",
+		"-trace", "vfio_device_dirty_tracking_start",
+		"-trace", "vfio_get_dirty_bitmap",
+		"-trace", "vfio_migration_state_notifier",
+	};
+	unsigned int i;
+
 	argv[argc++] = qemu;
-	argv[argc++] = "-nodefaults";
-	argv[argc++] = "-display";
-	argv[argc++] = "none";
-	argv[argc++] = "-machine";
-	argv[argc++] = "pc";
-	argv[argc++] = "-accel";
-	argv[argc++] = "tcg";
-	argv[argc++] = "-m";
-	argv[argc++] = "64M";
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		argv[argc++] = fixed[i];
 	argv[argc++] = "-bios";
 	argv[argc++] = firmware;
-	argv[argc++] = "-qmp";
-	argv[argc++] = "stdio";
 	if (r->iommufd) {
 		argv[argc++] = "-object";
 		argv[argc++] = "iommufd,id=fd0";
 	}
 	argv[argc++] = "-device";
 	argv[argc++] = device;
-	argv[argc++] = "-trace";
-	argv[argc++] = "vfio_device_dirty_tracking_start";
-	argv[argc++] = "-trace";
-	argv[argc++] = "vfio_get_dirty_bitmap";
-	argv[argc++] = "-trace";
-	argv[argc++] = "vfio_migration_state_notifier";
 	argv[argc++] = "-trace";
 	argv[argc++] = trace;
 	if (incoming) {
@@ -825,7 +819,6 @@ static void case_untracked(struct run *r)
 	int ret;
 
 	plan_writes(r);
-	r->force_migration = false;
 	ret = migrate(r, &refused);
 	note("%s: enable-migration=auto: %s", r->name,
 	     refused ? r->error : ret ? r->error : "migrated");
