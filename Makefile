@@ -5,7 +5,7 @@ T := tooling
 
 H := tools/testing/iova_bitmap
 
-.PHONY: run check deps tree config kernel guest gates kconfig-proof \
+.PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-pt ablate bench-icount bench-kernel baseline docs \
 	matrix series vfio-stock inside-stock race-soak migrate \
 	clean distclean
@@ -15,6 +15,12 @@ run:
 
 check:
 	@$(T)/check.sh
+
+# The test kernels of the other architectures: i386 with highmem, arm64
+# (cross-built, QEMU virt with an SMMUv3), x86_64 with KCSAN.  CI runs it
+# after make check.  ARCH_TARGETS=name... for some of them.
+check-arch:
+	@$(T)/arch.sh $(ARCH_TARGETS)
 
 deps:
 	@$(T)/deps.sh

@@ -8,8 +8,11 @@ BASE=$BUILD/base          # pristine base tree, never edited
 SRC=${SRC:-$BUILD/src}    # base + patches/series + our overlay
 OBJ=${OBJ:-$BUILD/obj}    # O= directory of the test kernel
 BASE_MDIRTY=$BUILD/base-mdirty  # base + only the mdirty sample (tooling/base-mdirty.sh)
-ARCH=x86_64
-export ARCH
+# The test kernel is x86_64; tooling/arch.sh sets ARCH (i386, arm64) and
+# CROSS_COMPILE for the other architectures' kernels.
+ARCH=${ARCH:-x86_64}
+CROSS_COMPILE=${CROSS_COMPILE:-}
+export ARCH CROSS_COMPILE
 JOBS=${JOBS:-$(nproc)}
 # The base: Debian's linux-source-7.3 from trixie-backports (Architecture:
 # all, unpacks on Debian 12), fetched by tooling/fetch-base.sh.
@@ -31,10 +34,14 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # alike (build/obj over build/src, build/series/obj over build/series/src,
 # any clone's build/) share cached objects.
 kmake() {
-	local cc=gcc
-	command -v ccache >/dev/null && cc="ccache gcc"
+	local cc=${CROSS_COMPILE}gcc hostcc=gcc
+	if command -v ccache >/dev/null; then
+		cc="ccache $cc"
+		hostcc="ccache gcc"
+	fi
 	CCACHE_BASEDIR=${CCACHE_BASEDIR:-$BUILD} \
-		make -C "$SRC" O="$OBJ" ARCH=$ARCH CC="$cc" HOSTCC="$cc" -j"$JOBS" "$@"
+		make -C "$SRC" O="$OBJ" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+		CC="$cc" HOSTCC="$hostcc" -j"$JOBS" "$@"
 }
 
 # config_misses <fragment> <.config>: print each fragment line that did not

@@ -9,6 +9,18 @@ perl kmod valgrind"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 [ "${1:-}" = --docs ] && PKGS="$PKGS python3-sphinx python3-yaml"
 [ "${1:-}" = --series ] && PKGS="$PKGS git python3-ply python3-git"
+# The other architectures (tooling/arch.sh).  gcc -m32 and its static i386
+# libc come from gcc-12-multilib (libc6-dev-i386 with it), not from the
+# gcc-multilib metapackage: that one only adds the /usr/include/asm symlink
+# and Conflicts with every cross gcc, so the two cannot both be installed.
+# The guest builds get <asm/...> from their own uapi headers
+# (tooling/guest-build.sh).  libc6-dev-arm64-cross (static libc for the
+# arm64 guest's binaries) is only a Recommends of the cross gcc, hence named.
+# gcc-arm-linux-gnueabihf is for 32-bit arm kernel builds, qemu-system-arm
+# brings qemu-system-aarch64.  Busybox and libcap for the guests come from
+# tooling/fetch-target.sh: the machine gets no foreign dpkg architecture.
+[ "${1:-}" = --arch ] && PKGS="$PKGS gcc-12-multilib gcc-aarch64-linux-gnu
+libc6-dev-arm64-cross gcc-arm-linux-gnueabihf qemu-system-arm file"
 
 missing=
 for p in $PKGS; do

@@ -10,7 +10,11 @@ mkdir -p "$out"
 tmp=$(mktemp -d "$BUILD/kconfig.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-for f in $FRAGS; do cat "$REPO/tooling/config/$f.config"; done >"$tmp/all.config"
+# A later fragment's assignment replaces an earlier one of the same symbol
+# (i386.config turns off 64BIT and KASAN), so each symbol is set once.
+for f in $FRAGS; do cat "$REPO/tooling/config/$f.config"; done |
+	awk -F= '/^CONFIG_/ { if (!($1 in v)) order[n++] = $1; v[$1] = $0 }
+		 END { for (i = 0; i < n; i++) print v[order[i]] }' >"$tmp/all.config"
 make -s -C "$SRC" O="$tmp/o" ARCH=$ARCH KCONFIG_ALLCONFIG="$tmp/all.config" \
 	allnoconfig 2>"$tmp/warn" >/dev/null || { cat "$tmp/warn"; die "allnoconfig failed"; }
 if grep -v '^\s*$' "$tmp/warn" | grep -q .; then

@@ -3,6 +3,8 @@
 #   qemu-run.sh run|check|kunit|bench [extra kernel args]
 # run: the demo; check: every guest test; kunit: KUnit at boot only;
 # bench: dirty_bench (tooling/bench-kernel.sh sets OBJ and GUEST_OUT).
+# tooling/arch.sh boots the other architectures' kernels (modes arch and
+# kcsan) with QEMU_ARCH=i386|arm64, OBJ and INITRD set.
 # Console (kernel log, KUnit) -> $BUILD/guest/<mode>/console.log
 # Test output (ttyS1)         -> $BUILD/guest/<mode>/tests.log, echoed live.
 . "$(dirname "$0")/common.sh"
@@ -15,7 +17,7 @@ rm -f "$out/console.log" "$out/tests.log"
 : >"$out/tests.log"
 
 kunit="kunit.enable=0"
-case $mode in check | kunit) kunit="kunit.enable=1" ;; esac
+case $mode in check | kunit | arch | kcsan) kunit="kunit.enable=1" ;; esac
 timeout_s=${QEMU_TIMEOUT:-3000}
 
 # Live progress: the test stream, without the per-case noise of "run".
@@ -28,17 +30,39 @@ tail -n +1 -F --pid=$$ "$out/tests.log" 2>/dev/null |
 	grep --line-buffered -E "$filter" |
 	grep --line-buffered -v -F -f "$out/xfail.names" &
 
-log "booting $OBJ/arch/x86/boot/bzImage ($mode, timeout ${timeout_s}s, logs in $out)"
+# The machine, and the ports for the console and the test output.  On x86
+# the two are the first two UARTs.  arm64's virt machine has one UART, so
+# its test output goes to a virtio console; its SMMUv3 sits in front of
+# the PCI bus, where the driver probes it.  3 GiB give a 32-bit kernel
+# about 2 GiB of highmem.
+initrd=${INITRD:-$BUILD/guest/initramfs.cpio}
+case ${QEMU_ARCH:-x86_64} in
+x86_64 | i386)
+	image=$OBJ/arch/x86/boot/bzImage
+	machine=(qemu-system-"${QEMU_ARCH:-x86_64}" -accel tcg -cpu max -smp 2 -m 3G
+		 -bios /usr/share/qemu/qboot.rom
+		 -serial file:"$out/console.log" -serial file:"$out/tests.log")
+	console="console=ttyS0"
+	;;
+arm64)
+	image=$OBJ/arch/arm64/boot/Image
+	machine=(qemu-system-aarch64 -accel tcg -machine virt,iommu=smmuv3
+		 -cpu max,pauth-impdef=on -smp 2 -m 3G
+		 -serial file:"$out/console.log"
+		 -device virtio-serial-device -chardev file,id=tests,path="$out/tests.log"
+		 -device virtconsole,chardev=tests)
+	console="console=ttyAMA0 iovatty=hvc0"
+	;;
+*) die "unknown QEMU_ARCH=$QEMU_ARCH" ;;
+esac
+
+log "booting $image ($mode, timeout ${timeout_s}s, logs in $out)"
 start=$(date +%s)
 set +e
-timeout "$timeout_s" qemu-system-x86_64 \
-	-accel tcg -cpu max -smp 2 -m 3G \
-	-bios /usr/share/qemu/qboot.rom \
+timeout "$timeout_s" "${machine[@]}" \
 	-display none -monitor none -no-reboot \
-	-kernel "$OBJ/arch/x86/boot/bzImage" \
-	-initrd "$BUILD/guest/initramfs.cpio" \
-	-serial file:"$out/console.log" -serial file:"$out/tests.log" \
-	-append "console=ttyS0 iovamode=$mode $kunit panic=-1 oops=panic loglevel=7 $*" \
+	-kernel "$image" -initrd "$initrd" \
+	-append "$console iovamode=$mode $kunit panic=-1 oops=panic loglevel=7 $*" \
 	</dev/null
 rc=$?
 set -e

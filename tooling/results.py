@@ -31,6 +31,11 @@ BENIGN_KERNEL = re.compile(
     r"RCU lockdep checking is enabled|Kernel command line:|"
     r"Running RCU synchronous self tests|RCU Tasks|UBSAN_")
 
+# A KCSAN report runs from its "BUG: KCSAN:" line to the next rule line.
+KCSAN_START = re.compile(r"BUG: KCSAN: ")
+KCSAN_END = re.compile(r"^(\[[^]]*\] )?=+$")
+FRAME = re.compile(r"^(?:\[[^]]*\])?\s*([A-Za-z_][\w.]*)\+0x")
+
 TAP = re.compile(r"^\s*(not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b.*)?$")
 
 
@@ -146,6 +151,42 @@ def kunit_layers(body, want):
     return out
 
 
+def split_kcsan(lines):
+    """(other lines, [report lines]): KCSAN reports taken out of the log."""
+    rest, reports, cur = [], [], None
+    for l in lines:
+        if cur is None and KCSAN_START.search(l):
+            cur = [l]
+        elif cur is not None:
+            if KCSAN_END.search(l.strip()):
+                reports.append(cur)
+                cur = None
+            else:
+                cur.append(l)
+        else:
+            rest.append(l)
+    if cur is not None:
+        reports.append(cur)
+    return rest, reports
+
+
+def kcsan_layer(reports, ours):
+    """Fails on a report with a stack frame whose function matches @ours."""
+    layer = Layer("kcsan")
+    mine = re.compile(ours)
+    for r in reports:
+        title = r[0].split("BUG: KCSAN: ", 1)[1].strip()
+        frames = [m.group(1) for m in map(FRAME.match, r) if m]
+        hit = sorted({f for f in frames if mine.search(f)})
+        if hit:
+            layer.fail("ours: %s (frames %s)" % (title, ", ".join(hit)))
+        else:
+            layer.notes.append("upstream: %s" % title)
+    if not layer.failed:
+        layer.passed += 1
+    return layer
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
@@ -157,6 +198,9 @@ def main():
                     help="comma-separated KUnit suites that must have run")
     ap.add_argument("--tap", action="append", default=[], metavar="NAME=FILE",
                     help="a host layer's KTAP output (repeatable)")
+    ap.add_argument("--kcsan-ours", metavar="REGEX",
+                    help="KCSAN reports are counted apart: fail on one with "
+                    "a stack frame matching REGEX, list the others")
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args()
 
@@ -191,8 +235,12 @@ def main():
                 layer.fail("exit status %d" % rc)
         layers.append(layer)
 
+    log_lines = console.splitlines()
+    if args.kcsan_ours:
+        log_lines, reports = split_kcsan(log_lines)
+        layers.append(kcsan_layer(reports, args.kcsan_ours))
     kl = Layer("kernel-log")
-    bad = [l for l in console.splitlines()
+    bad = [l for l in log_lines
            if BAD_KERNEL.search(l) and not BENIGN_KERNEL.search(l)]
     if bad:
         kl.fail("%d report lines, first: %s" % (len(bad), bad[0].strip()))

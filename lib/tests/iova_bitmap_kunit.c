@@ -282,6 +282,9 @@ static int record_case(struct iova_bitmap *bitmap, unsigned long iova,
 #define SPAN(a, b) { R_SPAN, (a), (b) }
 #define RAW(a, b) { R_RAW, (a), (b) }
 #define WALK(a, n, step) { R_WALK, (a), (n), (step) }
+/* Page sizes of half and a quarter of the address space. */
+#define HALF (1UL << (BITS_PER_LONG - 1))
+#define QUARTER (1UL << (BITS_PER_LONG - 2))
 /* Bitmap of more than 2 MiB: several of the stock library's 512-page pin windows. */
 #define BIG_BITS (SZ_2M * 8UL + 100)
 
@@ -291,29 +294,28 @@ static const struct geo_case geo_cases[] = {
 	{ "ps8K_7bits", SZ_1M, 7 * SZ_8K, SZ_8K, 0, 0, { BITS(0, 1), BITS(6, 1) } },
 	{ "ps64K_8bits", 0, 8 * SZ_64K, SZ_64K, 0, 0, { BITS(0, 8) } },
 	{ "ps2M_63bits", SZ_1G, 63 * SZ_2M, SZ_2M, 0, 0, { BITS(1, 61) } },
+#if BITS_PER_LONG == 64
 	{ "ps1G_64bits", 0, 64UL * SZ_1G, SZ_1G, 0, 0, { BITS(0, 1), BITS(63, 1) } },
 	{ "ps1G_65bits", SZ_1G, 65UL * SZ_1G, SZ_1G, 0, 0,
 	  { BITS(64, 1), BITS(0, 1), BITS(31, 3) } },
 	{ "ps2^40_3bits", 0, 3 * SZ_1T, SZ_1T, 0, 0, { SPAN(SZ_1T - 1, 2) } },
-	{ "ps2^62_4bits", 0, ULONG_MAX, 1UL << 62, 0, 0, { RAW(ULONG_MAX, 1), RAW(0, 1) } },
-	{ "ps2^62_range_to_ULONG_MAX", 1UL << 62, ULONG_MAX - (1UL << 62) + 1, 1UL << 62, 0, 0,
-	  { RAW(ULONG_MAX - 1, 2) } },
-	/* bug cb30dfa75d55: a bit of half the address space, or a quarter */
-	{ "ps2^63_iova0_1bit", 0, SZ_4K, 1UL << 63, 0, 0, { RAW(SZ_4K - 1, SZ_1G) } },
-	{ "ps2^63_iova0_2bits", 0, ULONG_MAX, 1UL << 63, 0, 0,
-	  { RAW(1UL << 63, 1) } },
-	{ "ps2^63_iova0_both_bits", 0, ULONG_MAX, 1UL << 63, 0xfff, 0,
-	  { RAW((1UL << 63) - 1, 2) } },
-	{ "ps2^63_iova2^63", 1UL << 63, 1UL << 63, 1UL << 63, 0, 0,
-	  { RAW(ULONG_MAX, 1), RAW(0, ULONG_MAX) } },
-	{ "ps2^63_iova2^63_ragged", 1UL << 63, SZ_4K + 1, 1UL << 63, 0, 0,
-	  { RAW((1UL << 63) + SZ_4K, 1) } },
-	{ "ps2^62_iova2^63_2bits", 1UL << 63, 1UL << 63, 1UL << 62, 0, 0,
-	  { RAW((1UL << 63) + (1UL << 62), 1) } },
-	{ "ps2^62_iova0_bits_1_2", 0, 3UL << 62, 1UL << 62, 0, 0,
-	  { RAW((1UL << 63) - 1, 2) } },
 	{ "cve_2025_21724_ps2^31", 0, 16UL << 31, 1UL << 31, 0, 0, { BITS(3, 2), BITS(15, 1) } },
 	{ "cve_2025_21724_ps2^32", 1UL << 32, 9UL << 32, 1UL << 32, 0, 0, { BITS(8, 5) } },
+#endif
+	/*
+	 * The top of the address space, for either width of unsigned long:
+	 * a bit of a quarter of it, or of half (bug cb30dfa75d55).
+	 */
+	{ "ps_quarter_4bits", 0, ULONG_MAX, QUARTER, 0, 0, { RAW(ULONG_MAX, 1), RAW(0, 1) } },
+	{ "ps_quarter_range_to_ULONG_MAX", QUARTER, ULONG_MAX - QUARTER + 1, QUARTER, 0, 0,
+	  { RAW(ULONG_MAX - 1, 2) } },
+	{ "ps_half_iova0_1bit", 0, SZ_4K, HALF, 0, 0, { RAW(SZ_4K - 1, SZ_1G) } },
+	{ "ps_half_iova0_2bits", 0, ULONG_MAX, HALF, 0, 0, { RAW(HALF, 1) } },
+	{ "ps_half_iova0_both_bits", 0, ULONG_MAX, HALF, 0xfff, 0, { RAW(HALF - 1, 2) } },
+	{ "ps_half_iova_half", HALF, HALF, HALF, 0, 0, { RAW(ULONG_MAX, 1), RAW(0, ULONG_MAX) } },
+	{ "ps_half_iova_half_ragged", HALF, SZ_4K + 1, HALF, 0, 0, { RAW(HALF + SZ_4K, 1) } },
+	{ "ps_quarter_iova_half_2bits", HALF, HALF, QUARTER, 0, 0, { RAW(HALF + QUARTER, 1) } },
+	{ "ps_quarter_iova0_bits_1_2", 0, 3 * QUARTER, QUARTER, 0, 0, { RAW(HALF - 1, 2) } },
 	{ "ps4K_one_page_of_bits", 0, PAGE_SIZE * 8 * SZ_4K, SZ_4K, 0, 0,
 	  { BITS(0, 1), BITS(PAGE_SIZE * 8 - 1, 1), BITS(1000, 3000) } },
 	/* unaligned geometry */
@@ -412,21 +414,20 @@ static void geo_case_desc(const struct geo_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(geo, geo_cases, geo_case_desc);
 
-static void iova_bitmap_test_records(struct kunit *test)
+/* Record @c through one walk into the bitmap of @f and compare with the model. */
+static void run_records(struct kunit *test, const struct geo_case *c,
+			struct fixture *f)
 {
-	const struct geo_case *c = test->param_value;
 	struct walk w = { .c = c };
 	struct iova_bitmap *bitmap;
 	struct model_ctx m;
-	struct fixture f;
 	int ret;
 
-	fixture_init(test, &f, c);
 	m.c = c;
-	m.img = f.want + ((unsigned long)f.data - f.map);
+	m.img = f->want + ((unsigned long)f->data - f->map);
 	walk_records(c, model_one, &m);
 
-	bitmap = iova_bitmap_alloc(c->iova, c->length, c->page_size, f.data);
+	bitmap = iova_bitmap_alloc(c->iova, c->length, c->page_size, f->data);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_OR_NULL(bitmap), "alloc: %ld",
 			       PTR_ERR(bitmap));
 	ret = iova_bitmap_for_each(bitmap, &w, record_case);
@@ -434,8 +435,72 @@ static void iova_bitmap_test_records(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, w.calls, 1);
 	iova_bitmap_free(bitmap);
 
-	fixture_check(&f);
-	fixture_check_unpinned(&f);
+	fixture_check(f);
+	fixture_check_unpinned(f);
+}
+
+static void iova_bitmap_test_records(struct kunit *test)
+{
+	const struct geo_case *c = test->param_value;
+	struct fixture f;
+
+	fixture_init(test, &f, c);
+	run_records(test, c, &f);
+}
+
+#define HIGHMEM_PAGES	32
+#define HIGHMEM_BITS	(HIGHMEM_PAGES * PAGE_SIZE * 8)
+
+/*
+ * A bitmap of HIGHMEM_PAGES user pages: a one-page record in each (taken
+ * inline when the page has a kernel mapping), a run across ten of them
+ * and strays.  Bit i stands for 64 bytes, so the range fits a 32-bit
+ * length.
+ */
+static const struct geo_case highmem_case = {
+	"highmem", SZ_1G, HIGHMEM_BITS * 64, 64, 100, 0,
+	{ WALK(3, HIGHMEM_PAGES, PAGE_SIZE * 8 + 1),
+	  BITS(HIGHMEM_BITS / 4 - 3, HIGHMEM_BITS * 10 / HIGHMEM_PAGES + 6),
+	  BITS(HIGHMEM_BITS - 9, 2), BITS(5, 1), BITS(HIGHMEM_BITS / 2 + 11, 3) },
+};
+
+/* How many of the pages under the bitmap of @f are highmem. */
+static unsigned long count_highmem(struct fixture *f)
+{
+	unsigned long addr = (unsigned long)f->data & PAGE_MASK;
+	unsigned long end = (unsigned long)f->data + f->nbytes;
+	unsigned long n = 0;
+	struct page *page;
+
+	for (; addr < end; addr += PAGE_SIZE) {
+		if (get_user_pages_fast(addr, 1, 0, &page) != 1)
+			continue;
+		n += PageHighMem(page);
+		put_page(page);
+	}
+	return n;
+}
+
+/*
+ * On a 32-bit kernel with highmem and enough memory, user pages come from
+ * highmem: they have no permanent kernel mapping, so the library must map
+ * them for each write and keep them off the inline path.
+ */
+static void iova_bitmap_test_highmem(struct kunit *test)
+{
+	const struct geo_case *c = &highmem_case;
+	unsigned long high;
+	struct fixture f;
+
+	if (!IS_ENABLED(CONFIG_HIGHMEM))
+		kunit_skip(test, "this kernel has no highmem");
+	fixture_init(test, &f, c);
+	high = count_highmem(&f);
+	kunit_info(test, "%lu of %lu bitmap pages are highmem\n", high,
+		   DIV_ROUND_UP(offset_in_page(f.data) + f.nbytes, PAGE_SIZE));
+	KUNIT_ASSERT_GT_MSG(test, high, 0,
+			    "no page of the bitmap is highmem: give the guest more memory");
+	run_records(test, c, &f);
 }
 
 struct bad_geo {
@@ -666,6 +731,7 @@ static struct kunit_case iova_bitmap_test_cases[] = {
 	KUNIT_CASE_PARAM(iova_bitmap_test_records, geo_gen_params),
 	KUNIT_CASE_PARAM(iova_bitmap_test_alloc_rejects, bad_geo_gen_params),
 	KUNIT_CASE_PARAM(iova_bitmap_test_unwritable_page, hole_gen_params),
+	KUNIT_CASE(iova_bitmap_test_highmem),
 	KUNIT_CASE(iova_bitmap_test_unmapped_mid_walk),
 	KUNIT_CASE(iova_bitmap_test_walker_error),
 	{}

@@ -1,0 +1,78 @@
+#!/bin/bash
+# make check-arch: the test kernels of the other architectures the callers
+# run on, each built from the same tree and fragments as the x86_64 test
+# kernel plus its own, booted in QEMU, and counted:
+#   i386   32-bit x86 with highmem (tooling/config/i386.config): KUnit,
+#          whose iova_bitmap suite asserts that bitmap pages are highmem,
+#          and the guest tests (init mode "arch").
+#   arm64  cross-built with Debian's gcc-aarch64-linux-gnu, booted on
+#          QEMU's virt machine with an SMMUv3 (tooling/config/arm64.config):
+#          KUnit, io-pgtable-arm's dirty suite among it, and the guest tests.
+#   kcsan  x86_64 with the data-race detector instead of KASAN
+#          (tooling/config/kcsan.config): the tests that drive the dirty
+#          paths concurrently (init mode "kcsan").  A data race reported in
+#          our code or in the paths the series changes fails it; others are
+#          listed as upstream's.
+#   arch.sh [TARGET...]    (default: i386 arm64 kcsan)
+# Each target has its own O= tree under $BUILD/arch/TARGET, so switching
+# between them rebuilds nothing.  Ends with "N passed, N failed".
+. "$(dirname "$0")/common.sh"
+
+targets=${*:-i386 arm64 kcsan}
+t0=$(date +%s)
+FRAG_TEST="base iommufd consumers mdirty debug"
+KUNIT_SUITES=iova_bitmap,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss
+STEPS_ARCH=demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,pin_balance,kmemleak
+STEPS_KCSAN=iommufd_dirty_race,vfio_dma_logging,vfio_dirty_report,iommufd,pin_balance
+# A KCSAN report with a frame in one of these is ours (tooling/results.py).
+OURS='iova_bitmap|iommufd_|iopt_|mock_|vfio_|mdirty|_dirty|dirty_'
+
+"$REPO/tooling/deps.sh" --arch
+"$REPO/tooling/assemble.sh"
+
+total_p=0 total_f=0
+for t in $targets; do
+	case $t in
+	i386) arch=i386 cross= frags="$FRAG_TEST i386" image=arch/x86/boot/bzImage
+	      mode=arch steps=$STEPS_ARCH ;;
+	arm64) arch=arm64 cross=aarch64-linux-gnu- frags="$FRAG_TEST arm64"
+	       image=arch/arm64/boot/Image mode=arch steps=$STEPS_ARCH ;;
+	kcsan) arch=x86_64 cross= frags="$FRAG_TEST kcsan" image=arch/x86/boot/bzImage
+	       mode=kcsan steps=$STEPS_KCSAN ;;
+	*) die "unknown target $t (i386, arm64, kcsan)" ;;
+	esac
+	D=$BUILD/arch/$t
+	mkdir -p "$D"
+	log "[$t] configure and build $image ($(( $(date +%s) - t0 ))s so far)"
+	export ARCH=$arch CROSS_COMPILE=$cross
+	FRAGS=$frags "$REPO/tooling/kconfig.sh" "$D/obj"
+	start=$(date +%s)
+	set +e
+	OBJ=$D/obj kmake "${image##*/}" 2>&1 | tee "$D/build.log" | kbuild_progress "$start"
+	rc=${PIPESTATUS[0]}
+	set -e
+	[ "$rc" = 0 ] || { tail -30 "$D/build.log"; die "[$t] kernel build failed (log: $D/build.log)"; }
+
+	guest=x86_64
+	[ "$arch" != x86_64 ] && guest=$arch
+	GUEST_ARCH=$guest "$REPO/tooling/guest-build.sh"
+	initrd=$BUILD/guest/initramfs.cpio
+	[ "$guest" != x86_64 ] && initrd=$BUILD/guest-$guest/initramfs.cpio
+
+	log "[$t] boot ($(( $(date +%s) - t0 ))s so far)"
+	QEMU_ARCH=$arch OBJ=$D/obj INITRD=$initrd GUEST_OUT=$D/guest \
+		QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
+		"$REPO/tooling/qemu-run.sh" "$mode" >/dev/null
+	rm -f "$D/guest/counts"
+	kcsan=()
+	[ "$t" = kcsan ] && kcsan=(--kcsan-ours "$OURS")
+	"$REPO/tooling/results.py" "$D/guest" --kunit --kunit-suites "$KUNIT_SUITES" \
+		--steps "$steps" "${kcsan[@]}" | sed "s/^/[$t] /" | tee "$D/table" || true
+	read -r p f <"$D/guest/counts" || { p=0 f=1; }
+	echo "[$t] $p passed, $f failed (guest $(cat "$D/guest/seconds" 2>/dev/null)s)"
+	total_p=$((total_p + p)) total_f=$((total_f + f))
+done
+echo
+echo "make check-arch took $(( $(date +%s) - t0 ))s"
+echo "$total_p passed, $total_f failed"
+[ "$total_f" = 0 ]
