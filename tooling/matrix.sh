@@ -1,6 +1,6 @@
 #!/bin/bash
 # make matrix: build and link the configurations the Kconfig rework touches.
-#   matrix.sh [--quick] [--kconfig-only] [--random N] [--seed S]
+#   matrix.sh [--quick] [--kconfig-only] [--random N] [--seed S] [--arch-only]
 # Each configuration is allnoconfig + base.config + matrix/common.config + its
 # own assignments (tooling/config/matrix/named, then N seeded random ones).
 # Kconfig runs first for all of them; then each is built, in the order of
@@ -14,6 +14,10 @@
 # The same assignments on the unpatched base, stock 7.3 (Kconfig only), show
 # where it leaves VFIO with the stubs: DMA_LOGGING_REPORT failing with
 # -EOPNOTSUPP.
+# The configurations of tooling/config/matrix/arch are the same checks on
+# i386, 32-bit arm and arm64 (cross compilers from tooling/deps.sh --arch),
+# each architecture in an O= tree of its own ($BUILD/matrix/obj-ARCH);
+# --arch-only builds those alone.
 # --quick: the configurations listed in matrix/quick (make check's subset),
 # on matrix/quick.config instead of common.config, in $BUILD/matrix-quick.
 # Prints a table; KTAP lines too when MATRIX_TAP=1.
@@ -29,13 +33,14 @@
 # header's stubs (IOMMUFD_DRIVER=n).
 . "$(dirname "$0")/common.sh"
 
-quick=0 nrandom=20 seed=${MATRIX_SEED:-2026} build=1
+quick=0 nrandom=20 seed=${MATRIX_SEED:-2026} build=1 arch_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 nrandom=0 ;;
 	--kconfig-only) build=0 ;;
 	--random) nrandom=$2; shift ;;
 	--seed) seed=$2; shift ;;
+	--arch-only) arch_only=1 nrandom=0 ;;
 	*) die "unknown argument $1" ;;
 	esac
 	shift
@@ -50,6 +55,7 @@ fi
 MOBJ=$M/obj
 mkdir -p "$M/cfg" "$MOBJ"
 command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+[ $quick = 1 ] || "$REPO/tooling/deps.sh" --arch
 "$REPO/tooling/assemble.sh"
 
 # Symbol -> object that calls the library when the symbol is set.  On 7.3
@@ -66,6 +72,7 @@ IOMMUFD_TEST:drivers/iommu/generic_pt/fmt/iommu_mock.o
 IOMMU_IO_PGTABLE_LPAE:drivers/iommu/io-pgtable-arm.o
 SAMPLE_VFIO_MDEV_MTTY:samples/vfio-mdev/mtty.o
 SAMPLE_VFIO_MDEV_MDIRTY:samples/vfio-mdev/mdirty.o
+ARM_SMMU_V3:drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.o
 IOMMUFD_DRIVER:lib/iova_bitmap.o"
 
 # Symbols of the random assignments and the values each may take.  A
@@ -78,8 +85,11 @@ SAMPLE_VFIO_MDEV_MDIRTY:nmy"
 
 # configurations: "name<TAB>assignments" on stdout
 configurations() {
-	local line name
-	sed -e '/^\s*#/d' -e '/^\s*$/d' "$REPO/tooling/config/matrix/named" |
+	local line name files=$REPO/tooling/config/matrix/named
+	[ $arch_only = 1 ] && files=
+	[ $quick = 1 ] || files="$files $REPO/tooling/config/matrix/arch"
+	# shellcheck disable=SC2086
+	sed -e '/^\s*#/d' -e '/^\s*$/d' $files |
 	while IFS= read -r line; do
 		name=${line%%:*}
 		if [ $quick = 1 ]; then
@@ -107,10 +117,28 @@ configurations() {
 		}'
 }
 
-# make_config <tree> <objdir> <fragment> <log>: allnoconfig with the fragment
+# A configuration's architecture, from its name's prefix.
+name_arch() {
+	case $1 in
+	i386-*) echo i386 ;;
+	arm64-*) echo arm64 ;;
+	arm-*) echo arm ;;
+	*) echo x86_64 ;;
+	esac
+}
+
+cross_of() { # architecture -> CROSS_COMPILE
+	case $1 in
+	arm) echo arm-linux-gnueabihf- ;;
+	arm64) echo aarch64-linux-gnu- ;;
+	esac
+}
+
+# make_config <tree> <objdir> <fragment> <log> <arch>: allnoconfig with the fragment
 make_config() {
 	mkdir -p "$2"
-	make -s -C "$1" O="$2" ARCH=$ARCH KCONFIG_ALLCONFIG="$3" allnoconfig >"$4" 2>&1
+	make -s -C "$1" O="$2" ARCH="$5" CROSS_COMPILE="$(cross_of "$5")" \
+		KCONFIG_ALLCONFIG="$3" allnoconfig >"$4" 2>&1
 }
 
 words() { local w; for w in $1; do echo "$w"; done; }
@@ -149,13 +177,18 @@ declare -A WHY DRV BDRV BREPORT KSECS
 
 # 1. Kconfig, ours and the base's (stock 7.3): checks that need no build.
 kconfig_check() { # name assignments
-	local name=$1 assign=$2 t0 frag cfg why="" miss
+	local name=$1 assign=$2 t0 frag cfg why="" miss arch extra=
 	t0=$(date +%s)
+	arch=$(name_arch "$name")
 	frag=$M/cfg/$name.frag
-	{ cat "$REPO/tooling/config/base.config" "$common"
+	# base.config's 64BIT=y is x86_64's; the others' fragments say theirs.
+	[ "$arch" = x86_64 ] || extra=$REPO/tooling/config/matrix/common-$arch.config
+	{ if [ "$arch" = x86_64 ]; then cat "$REPO/tooling/config/base.config"
+	  else grep -v '^CONFIG_64BIT=' "$REPO/tooling/config/base.config"; fi
+	  cat "$common" $extra
 	  words "$assign"; } >"$frag"
-	make_config "$SRC" "$M/kc" "$frag" "$M/cfg/$name.kconfig.log" || why="allnoconfig failed"
-	cp "$M/kc/.config" "$M/cfg/$name.config"
+	make_config "$SRC" "$M/kc-$arch" "$frag" "$M/cfg/$name.kconfig.log" "$arch" || why="allnoconfig failed"
+	cp "$M/kc-$arch/.config" "$M/cfg/$name.config"
 	cfg=$M/cfg/$name.config
 	grep -qi warning "$M/cfg/$name.kconfig.log" && why="${why:+$why; }Kconfig warning"
 	if [ "${name#random-}" = "$name" ]; then
@@ -165,10 +198,10 @@ kconfig_check() { # name assignments
 	DRV[$name]=$(cfgval "$cfg" IOMMUFD_DRIVER)
 	[ "${DRV[$name]}" = "$(expected_driver "$cfg")" ] ||
 		why="${why:+$why; }IOMMUFD_DRIVER=${DRV[$name]} breaks the rule"
-	make_config "$BASE" "$M/kc-base" "$frag" "$M/cfg/$name.base.log" || true
-	BDRV[$name]=$(cfgval "$M/kc-base/.config" IOMMUFD_DRIVER)
+	make_config "$BASE" "$M/kc-base-$arch" "$frag" "$M/cfg/$name.base.log" "$arch" || true
+	BDRV[$name]=$(cfgval "$M/kc-base-$arch/.config" IOMMUFD_DRIVER)
 	BREPORT[$name]=-
-	if [ "$(cfgval "$M/kc-base/.config" VFIO)" != n ]; then
+	if [ "$(cfgval "$M/kc-base-$arch/.config" VFIO)" != n ]; then
 		BREPORT[$name]=real
 		[ "${BDRV[$name]}" = y ] || BREPORT[$name]="stub -EOPNOTSUPP"
 	fi
@@ -176,8 +209,9 @@ kconfig_check() { # name assignments
 	KSECS[$name]=$(( $(date +%s) - t0 ))
 }
 
-build_key() { # name -> sort key: the heavy symbols' values, then the name
-	local s key=""
+build_key() { # name -> sort key: architecture, the heavy symbols' values, the name
+	local s key
+	key="$(name_arch "$1")-"
 	for s in $HEAVY_SYMS; do
 		case $(cfgval "$M/cfg/$1.config" "$s") in
 		n) key="${key}0" ;; m) key="${key}1" ;; *) key="${key}2" ;;
@@ -188,13 +222,19 @@ build_key() { # name -> sort key: the heavy symbols' values, then the name
 
 # 2. Build and link, in build_key order; the caller objects.
 build_check() { # name
-	local name=$1 t0 cfg why=${WHY[$1]} built="" sym obj short res
+	local name=$1 t0 cfg why=${WHY[$1]} built="" sym obj short res arch obj_dir
 	t0=$(date +%s)
 	cfg=$M/cfg/$name.config
-	cmp -s "$cfg" "$MOBJ/.config" || cp "$cfg" "$MOBJ/.config"
+	arch=$(name_arch "$name")
+	obj_dir=$MOBJ
+	[ "$arch" = x86_64 ] || obj_dir=$MOBJ-$arch
+	mkdir -p "$obj_dir"
+	cmp -s "$cfg" "$obj_dir/.config" || cp "$cfg" "$obj_dir/.config"
 	if [ -z "$why" ] && [ $build = 1 ]; then
-		if ! SRC=$SRC OBJ=$MOBJ kmake -s W=1 olddefconfig >/dev/null 2>&1 ||
-		   ! SRC=$SRC OBJ=$MOBJ kmake W=1 vmlinux modules >"$M/cfg/$name.build.log" 2>&1; then
+		if ! ARCH=$arch CROSS_COMPILE=$(cross_of "$arch") SRC=$SRC OBJ=$obj_dir \
+			kmake -s W=1 olddefconfig >/dev/null 2>&1 ||
+		   ! ARCH=$arch CROSS_COMPILE=$(cross_of "$arch") SRC=$SRC OBJ=$obj_dir \
+			kmake W=1 vmlinux modules >"$M/cfg/$name.build.log" 2>&1; then
 			why="build failed: $(grep -m1 -E 'error|ERROR' "$M/cfg/$name.build.log" | cut -c1-120)"
 		fi
 	fi
@@ -204,7 +244,7 @@ build_check() { # name
 	[ $build = 1 ] && while IFS=: read -r sym obj; do
 		[ "$(cfgval "$cfg" "$sym")" = n ] && continue
 		short=$(basename "$obj" .o)
-		if [ -f "$MOBJ/$obj" ]; then
+		if [ -f "$obj_dir/$obj" ]; then
 			built="$built,$short"
 		else
 			built="$built,!$short"

@@ -310,6 +310,7 @@ static const struct dwk_case kdirty_cases[] = {
 	  .iova = SZ_1M + SZ_2K, .length = SZ_8K, .page_size = SZ_2K,
 	  .flags = IOMMU_DIRTY_NO_CLEAR },
 	/* For every format. */
+#if BITS_PER_LONG == 64
 	{ .name = "1g_straddle_both_ragged", .map = { { SZ_1G, SZ_1G, 4 } },
 	  .mark = { DWK_MARK(SZ_1G), DWK_MARK(3UL * SZ_1G), DWK_MARK(4UL * SZ_1G) },
 	  .iova = SZ_1G + SZ_512M, .length = 3UL * SZ_1G - SZ_256M + SZ_8K + SZ_4K,
@@ -323,6 +324,21 @@ static const struct dwk_case kdirty_cases[] = {
 	{ .name = "many_pages_sparse_1g", .map = { { 0, SZ_1G, 16 } },
 	  .mark = { DWK_MARK(SZ_1G), DWK_MARK(7UL * SZ_1G), DWK_MARK(15UL * SZ_1G) },
 	  .iova = 0, .length = 16UL * SZ_1G, .page_size = SZ_4K, .uoff = 0xff1 },
+#else
+	/* The same within a 32-bit IOVA space. */
+	{ .name = "1g_straddle_both_ragged", .map = { { 0, SZ_1G, 3 } },
+	  .mark = { DWK_MARK(0), DWK_MARK(SZ_1G), DWK_MARK(2UL * SZ_1G) },
+	  .iova = SZ_512M, .length = 2UL * SZ_1G - SZ_256M + SZ_8K + SZ_4K,
+	  .page_size = SZ_4K, .uoff = 0x40 },
+	{ .name = "bitmap_1g_over_mixed",
+	  .map = { { 0, SZ_1G, 1 }, { SZ_1G, SZ_4K, 512 },
+		   { SZ_1G + SZ_2M, SZ_2M, 511 }, { 2UL * SZ_1G, SZ_1G, 1 } },
+	  .mark = { DWK_MARK(SZ_1G + SZ_8K), DWK_MARK(2UL * SZ_1G) },
+	  .iova = 0, .length = 3UL * SZ_1G, .page_size = SZ_1G, .uoff = 0x3 },
+	{ .name = "many_pages_sparse_1g", .map = { { 0, SZ_1G, 3 } },
+	  .mark = { DWK_MARK(0), DWK_MARK(2UL * SZ_1G) },
+	  .iova = 0, .length = 3UL * SZ_1G, .page_size = SZ_4K, .uoff = 0xff1 },
+#endif
 };
 
 static bool kdirty_case_fits(const struct dwk_case *c)
@@ -364,6 +380,9 @@ static const void *kdirty_sizes_gen(struct kunit *test, const void *prev,
 		cfg = (at - 1) / 64;
 		lg2 = (at - 1) % 64;
 		if (!(kdirty_pgsizes[cfg] & log2_to_int(lg2)))
+			continue;
+		/* Two IOPTEs of the size must fit in the IOVA space. */
+		if (lg2 > BITS_PER_LONG - 2)
 			continue;
 		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "cfg_%u_%lu%c", cfg,
 			 1UL << (lg2 % 10), "BKMGTPE"[lg2 / 10]);
