@@ -163,7 +163,8 @@ static bool arm_dwk_leaf(void *pt, unsigned long iova, struct dwk_leaf *leaf)
 
 	for (lvl = 0; lvl <= LPAE_LAST_LEVEL; lvl++) {
 		shift = LPAE_LEVEL_SHIFT(lvl);
-		ptep = &table[(iova >> shift) & 511];
+		/* Level 0 resolves bit 39 up: past a 32-bit unsigned long. */
+		ptep = &table[((u64)iova >> shift) & 511];
 		type = READ_ONCE(*ptep) & LPAE_TYPE_MASK;
 		if (!type || (lvl == LPAE_LAST_LEVEL && type != LPAE_TYPE_TABLE))
 			return false;
@@ -216,6 +217,7 @@ static const struct dwk_case arm_dwk_cases[] = {
 	  .mark = { DWK_MARK_ALL(MB(2), SZ_2M) },
 	  .iova = MB(2) + SZ_64K, .length = SZ_8K, .page_size = SZ_4K,
 	  .uoff = 0x40 },
+#if BITS_PER_LONG == 64
 	/*
 	 * The same with four 1G blocks at [1G, 5G), but straddle_end_1G ends
 	 * on a byte boundary of the bitmap: an overshoot would land in the
@@ -235,6 +237,24 @@ static const struct dwk_case arm_dwk_cases[] = {
 	  .mark = { DWK_MARK_ALL(GB(1), SZ_1G), DWK_MARK_ALL(GB(4), SZ_1G) },
 	  .iova = GB(1) + MB(512), .length = GB(2) + MB(768) + SZ_8K + SZ_4K,
 	  .page_size = SZ_4K, .uoff = 0x40 },
+#else
+	/*
+	 * The same within a 32-bit IOVA space: three 1G blocks at [0, 3G),
+	 * the first and the last dirty.
+	 */
+	{ .name = "straddle_start_1G", .map = { { 0, SZ_1G, 3 } },
+	  .mark = { DWK_MARK_ALL(0, SZ_1G), DWK_MARK_ALL(GB(2), SZ_1G) },
+	  .iova = MB(512), .length = GB(1) + MB(512), .page_size = SZ_4K,
+	  .uoff = 0x3 },
+	{ .name = "straddle_end_1G", .map = { { 0, SZ_1G, 3 } },
+	  .mark = { DWK_MARK_ALL(0, SZ_1G), DWK_MARK_ALL(GB(2), SZ_1G) },
+	  .iova = GB(1), .length = GB(1) + MB(512) + SZ_32K,
+	  .page_size = SZ_4K, .uoff = 0xff1 },
+	{ .name = "straddle_both_1G", .map = { { 0, SZ_1G, 3 } },
+	  .mark = { DWK_MARK_ALL(0, SZ_1G), DWK_MARK_ALL(GB(2), SZ_1G) },
+	  .iova = MB(512), .length = GB(1) + MB(768) + SZ_8K + SZ_4K,
+	  .page_size = SZ_4K, .uoff = 0x40 },
+#endif
 	{ .name = "query_inside_dirty_1G", .map = { { GB(1), SZ_1G, 1 } },
 	  .mark = { DWK_MARK_ALL(GB(1), SZ_1G) },
 	  .iova = GB(1) + SZ_64K, .length = SZ_8K, .page_size = SZ_4K,
@@ -244,6 +264,7 @@ static const struct dwk_case arm_dwk_cases[] = {
 	  .mark = { DWK_MARK_ALL(SZ_2M, SZ_4K), DWK_MARK_ALL(SZ_8M - SZ_4K, SZ_4K),
 		    DWK_MARK_ALL(SZ_8M + SZ_1M, SZ_64K) },
 	  .iova = SZ_2M, .length = SZ_8M, .page_size = SZ_2M, .uoff = 0x3 },
+#if BITS_PER_LONG == 64
 	/* 1G bits over 4K pages, 2M blocks and 1G blocks. */
 	{ .name = "bits_1G_over_mixed",
 	  .map = { { 0, SZ_1G, 1 }, { SZ_1G, SZ_4K, 512 },
@@ -251,15 +272,30 @@ static const struct dwk_case arm_dwk_cases[] = {
 	  .mark = { DWK_MARK_ALL(SZ_1G + SZ_8K, SZ_4K),
 		    DWK_MARK_ALL(3UL * SZ_1G, SZ_1G) },
 	  .iova = 0, .length = 4UL * SZ_1G, .page_size = SZ_1G, .uoff = 0x40 },
+#else
+	{ .name = "bits_1G_over_mixed",
+	  .map = { { 0, SZ_1G, 1 }, { SZ_1G, SZ_4K, 512 },
+		   { SZ_1G + SZ_2M, SZ_2M, 511 }, { SZ_2G, SZ_1G, 1 } },
+	  .mark = { DWK_MARK_ALL(SZ_1G + SZ_8K, SZ_4K),
+		    DWK_MARK_ALL(GB(2), SZ_1G) },
+	  .iova = 0, .length = GB(3), .page_size = SZ_1G, .uoff = 0x40 },
+#endif
 	/* Every other 2M block of 1G: 32K of bitmap over 9 user pages. */
 	{ .name = "many_pages_alternate_2M", .map = { { 0, SZ_2M, 512 } },
 	  .mark = { DWK_MARK_EVERY(0, SZ_2M, SZ_4M, 256) },
 	  .iova = 0, .length = SZ_1G, .page_size = SZ_4K, .uoff = 0xff1 },
+#if BITS_PER_LONG == 64
 	/* 512K of bitmap, 129 user pages, more than the pin cache holds. */
 	{ .name = "many_pages_sparse_1G", .map = { { 0, SZ_1G, 16 } },
 	  .mark = { DWK_MARK_ALL(SZ_1G, SZ_1G), DWK_MARK_ALL(7UL * SZ_1G, SZ_1G),
 		    DWK_MARK_ALL(15UL * SZ_1G, SZ_1G) },
 	  .iova = 0, .length = 16UL * SZ_1G, .page_size = SZ_4K, .uoff = 0xff1 },
+#else
+	/* 96K of bitmap, 25 user pages. */
+	{ .name = "many_pages_sparse_1G", .map = { { 0, SZ_1G, 3 } },
+	  .mark = { DWK_MARK_ALL(0, SZ_1G), DWK_MARK_ALL(GB(2), SZ_1G) },
+	  .iova = 0, .length = GB(3), .page_size = SZ_4K, .uoff = 0xff1 },
+#endif
 	/* Pages, a run of pages and a block, read without clearing. */
 	{ .name = "no_clear",
 	  .map = { { SZ_2M, SZ_4K, 1024 }, { SZ_2M * 3, SZ_2M, 2 } },

@@ -767,9 +767,10 @@ static u64 time_buffer_check(struct kunit *test, struct iova_bitmap *bitmap,
 
 /*
  * Benchmark, not a test of speed: what checking a 32 MiB bitmap (1 TiB at
- * 4 KiB; on 32-bit, 128 KiB for the whole 4 GiB) costs before the walk, the way the library does it (a VMA walk)
- * against the alternative, fault_in_safe_writeable(), on fresh and on
- * present pages.  Asserts only that the check populates nothing.
+ * 4 KiB; on 32-bit, 128 KiB for the whole 4 GiB) costs before the walk,
+ * the way the library does it (a VMA walk) against the alternative,
+ * fault_in_safe_writeable(), on fresh and on present pages.  Asserts only
+ * that the check populates nothing.
  */
 static void iova_bitmap_bench_buffer_check(struct kunit *test)
 {
