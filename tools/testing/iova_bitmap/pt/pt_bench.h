@@ -34,6 +34,7 @@ struct pt_bench_variant {
 		    size_t length, unsigned long flags);
 };
 
-extern const struct pt_bench_variant pt_variant_stock, pt_variant_ours;
+extern const struct pt_bench_variant pt_variant_stock, pt_variant_ours,
+	pt_variant_floor;
 
 #endif
