@@ -43,10 +43,11 @@
  *   bit's IOVA, its number of bits and the kernel address of its first
  *   byte.  A record of one aligned page in it costs a subtraction, a
  *   rotation and a compare before the store, so a walker reporting dirty
- *   pages in IOVA order runs at close to the cost of the stores.  The
- *   inline path leaves it to the out-of-line path to move the window to
- *   the next page: storing it inline would make each record wait for the
- *   table lookup of the one before.
+ *   pages in IOVA order runs at close to the cost of the stores.  Only
+ *   the out-of-line path moves it: a walker entering a page it has not
+ *   written yet misses the table, as one-page records pin one page.
+ *   Moving it inline would make each record wait for the table lookup of
+ *   the one before.
  * - Memory: at most IOVA_BITMAP_MAX_SLOTS user pages are pinned at once
  *   (16 MiB of bitmap with 4 KiB pages), and the table costs 24 bytes per
  *   slot (at most 96 KiB).  The window is part of struct iova_bitmap.
@@ -194,7 +195,6 @@ static void set_window(struct iova_bitmap *bitmap, unsigned long slot)
 			     bitmap->uaddr;
 
 	win->shape = bitmap->pgshift;
-	win->tag = s->tag;
 	if (s->tag & SLOT_NOT_INLINE)
 		return;
 	win->kaddr = (u8 *)(bitmap->uaddr + first + PAGE_SIZE + s->delta);
@@ -215,7 +215,7 @@ static void release_slots(struct iova_bitmap *bitmap, unsigned long slot,
 {
 	unsigned long end = slot + n, first;
 
-	/* The window may lie in one of the pages; it keeps its tag. */
+	/* The window may lie in one of the pages: empty it. */
 	bitmap->pend.win.shape = bitmap->pgshift;
 	while (slot < end && bitmap->npinned) {
 		while (slot < end && !slot_used(bitmap, slot))
@@ -519,7 +519,6 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	bitmap->last_off = length - 1;
 	bitmap->pgshift = __ffs(page_size);
 	bitmap->pend.win.shape = bitmap->pgshift;
-	bitmap->pend.win.tag = ULONG_MAX;	/* no page follows it */
 	bitmap->pend.nbits = ((length - 1) >> bitmap->pgshift) + 1;
 	bitmap->uaddr = (unsigned long)data;
 	bitmap->pend.uaddr_biased = bitmap->uaddr + PAGE_SIZE;

@@ -55,14 +55,11 @@ struct iova_bitmap_slot {
  *         size, which it holds even when the window is empty (0 bits).
  * @kaddr: Kernel address of the byte holding the bit at @iova, which is
  *         bit 0 of that byte.
- * @tag: The tag of the page (see struct iova_bitmap_slot), kept when the
- *       window is emptied.
  */
 struct iova_bitmap_window {
 	unsigned long iova;
 	unsigned long shape;
 	u8 *kaddr;
-	unsigned long tag;
 };
 
 /**
@@ -166,13 +163,6 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	tag = uaddr >> PAGE_SHIFT;
 	slot = &p->slots[tag & p->slot_mask];
 	if (unlikely(slot->tag != tag))
-		goto out_of_line;
-	/*
-	 * The page after the window's, as when a walker crosses into it:
-	 * out of line, it becomes the window.  The window stays put for
-	 * records in no order, as a device logs them.
-	 */
-	if (unlikely(tag == p->win.tag + 1))
 		goto out_of_line;
 	*(u8 *)(uaddr + slot->delta) |= rol8(1, bit);
 	return;

@@ -31,6 +31,8 @@ ablations=(
 	"no-rotate|s/return BITS_PER_LONG == 64 \? ror64\(x, pgshift\) : ror32\(x, pgshift\);/return x & ((1UL << pgshift) - 1) ? ULONG_MAX : x >> pgshift;/"
 	"no-strays|s/if \(set_stray\(bitmap, first_bit, last_bit\)\)\n\t\t\treturn;//"
 	"no-run|s/(\tlast_bit = last_off >> bitmap->pgshift;\n)/\$1\n\twrite_bits(bitmap, first_bit, last_bit);\n\treturn;/"
+	"no-shape|s/(\tunsigned long slot_mask;\n)(\};)/\$1\tunsigned long pgshift;\n\$2/; s/pgshift = shape % BITS_PER_LONG;/pgshift = p->pgshift;/; s/(\tbitmap->pgshift = __ffs\(page_size\);\n)/\$1\tbitmap->pend.pgshift = bitmap->pgshift;\n/"
+	"no-grow|s/(bitmap->pend.slot_mask \+ 1 < bitmap->slot_limit)/0 \&\& \$1/"
 )
 if [ $# -gt 0 ]; then
 	keep=("${ablations[0]}")
@@ -49,7 +51,7 @@ variant() { # name expr
 	cp -r include "$t/"
 	mkdir -p "$t/pt"
 	cp pt/Makefile pt/*.c pt/*.h "$t/pt/"
-	cp -r pt/include "$t/pt/"
+	cp -r pt/include pt/floor "$t/pt/"
 	perl -0pe "$2" "$KDIR/lib/iova_bitmap.c" >"$d/lib/iova_bitmap.c"
 	perl -0pe "$2" "$KDIR/include/linux/iova_bitmap.h" >"$d/include/linux/iova_bitmap.h"
 	if [ -n "$2" ] && cmp -s "$d/lib/iova_bitmap.c" "$KDIR/lib/iova_bitmap.c" &&
