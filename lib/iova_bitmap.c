@@ -25,9 +25,9 @@
  *   through struct iova_bitmap_pending, and everything else comes to
  *   __iova_bitmap_set().  Records that touch or overlap the pending run
  *   extend it (one starting exactly where the run ends is handled inline);
- *   the run is written out when a record does not fit it, before
- *   iova_bitmap_for_each() returns and at iova_bitmap_free().  Other
- *   records ("strays") that fit in one user page are written at once.
+ *   the run is written out when a record does not fit it (which becomes
+ *   the new run), before iova_bitmap_for_each() returns and at
+ *   iova_bitmap_free().
  * - User pages are pinned when a write first touches them and stay pinned
  *   in a direct-mapped table of slots until evicted or freed.  Nothing
  *   pins pages that no record touches.  The table starts small, so a
@@ -97,7 +97,6 @@ struct iova_bitmap {
 	struct iova_bitmap_pending pend;
 
 	unsigned long last_off;		/* offset from pend.iova of its last IOVA */
-	unsigned int pgshift;		/* log2 of the IOVA bytes a bit stands for */
 	unsigned long nbytes;		/* bytes of user memory it spans */
 	unsigned long uaddr;		/* user address of byte 0 */
 
@@ -194,15 +193,15 @@ static void set_window(struct iova_bitmap *bitmap, unsigned long slot)
 				 bitmap->uaddr + bitmap->nbytes) - 1 -
 			     bitmap->uaddr;
 
-	win->shape = bitmap->pgshift;
+	win->nbits = 0;
 	if (s->tag & SLOT_NOT_INLINE)
 		return;
 	win->kaddr = (u8 *)(bitmap->uaddr + first + PAGE_SIZE + s->delta);
 	first *= BITS_PER_BYTE;
 	last = min(last * BITS_PER_BYTE + BITS_PER_BYTE - 1,
 		   bitmap->pend.nbits - 1);
-	win->iova = bitmap->pend.iova + (first << bitmap->pgshift);
-	win->shape |= (last - first + 1) << IOVA_BITMAP_SHAPE_NBITS;
+	win->iova = bitmap->pend.iova + (first << bitmap->pend.pgshift);
+	win->nbits = last - first + 1;
 }
 
 /*
@@ -216,7 +215,7 @@ static void release_slots(struct iova_bitmap *bitmap, unsigned long slot,
 	unsigned long end = slot + n, first;
 
 	/* The window may lie in one of the pages: empty it. */
-	bitmap->pend.win.shape = bitmap->pgshift;
+	bitmap->pend.win.nbits = 0;
 	while (slot < end && bitmap->npinned) {
 		while (slot < end && !slot_used(bitmap, slot))
 			slot++;
@@ -378,20 +377,6 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 	}
 }
 
-/*
- * Write the stray bits [first_bit, last_bit] at once if they lie in one
- * user page.  False if they do not: the caller then makes them a run.
- */
-static bool set_stray(struct iova_bitmap *bitmap, unsigned long first_bit,
-		      unsigned long last_bit)
-{
-	if (byte_upage(bitmap, first_bit / BITS_PER_BYTE) !=
-	    byte_upage(bitmap, last_bit / BITS_PER_BYTE))
-		return false;
-	write_bits(bitmap, first_bit, last_bit);
-	return true;
-}
-
 /* The pending run's last bit. */
 static unsigned long run_last(const struct iova_bitmap *bitmap)
 {
@@ -401,7 +386,7 @@ static unsigned long run_last(const struct iova_bitmap *bitmap)
 		return bitmap->run_last;
 	/* run_next > iova: it starts past a record's end and never wraps. */
 	return min(pend->run_next - 1 - pend->iova, bitmap->last_off) >>
-	       bitmap->pgshift;
+	       pend->pgshift;
 }
 
 /* Make run_last exact and stop the cheap extension of the run. */
@@ -517,9 +502,8 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	bitmap->pend.iova = iova;
 	bitmap->pend.run_next = ULONG_MAX;	/* no run yet */
 	bitmap->last_off = length - 1;
-	bitmap->pgshift = __ffs(page_size);
-	bitmap->pend.win.shape = bitmap->pgshift;
-	bitmap->pend.nbits = ((length - 1) >> bitmap->pgshift) + 1;
+	bitmap->pend.pgshift = __ffs(page_size);
+	bitmap->pend.nbits = ((length - 1) >> bitmap->pend.pgshift) + 1;
 	bitmap->uaddr = (unsigned long)data;
 	bitmap->pend.uaddr_biased = bitmap->uaddr + PAGE_SIZE;
 	bitmap->nbytes = bitmap->pend.nbits / BITS_PER_BYTE +
@@ -632,8 +616,8 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 		return;
 	off = max(iova, base) - base;
 	last_off = min(rlast - base, bitmap->last_off);
-	first_bit = off >> bitmap->pgshift;
-	last_bit = last_off >> bitmap->pgshift;
+	first_bit = off >> bitmap->pend.pgshift;
+	last_bit = last_off >> bitmap->pend.pgshift;
 
 	if (bitmap->run_pending) {
 		if (first_bit <= run_last(bitmap) + 1 &&
@@ -646,9 +630,6 @@ void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 			}
 			return;
 		}
-		/* Strays go straight to the bitmap; the run stays open. */
-		if (set_stray(bitmap, first_bit, last_bit))
-			return;
 		flush_run(bitmap);
 	}
 	bitmap->run_pending = true;

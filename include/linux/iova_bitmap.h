@@ -44,21 +44,17 @@ struct iova_bitmap_slot {
 	unsigned long delta;
 };
 
-/* How struct iova_bitmap_window's @shape packs the number of bits. */
-#define IOVA_BITMAP_SHAPE_NBITS	8
-
 /**
  * struct iova_bitmap_window - The pinned page a walker is writing.
  * @iova: IOVA of the first bit of the bitmap the page holds.
- * @shape: The number of bits of the bitmap the page holds, shifted left
- *         by IOVA_BITMAP_SHAPE_NBITS, ORed with log2 of the bitmap's page
- *         size, which it holds even when the window is empty (0 bits).
+ * @nbits: The number of bits of the bitmap the page holds; 0 when the
+ *         window is empty.
  * @kaddr: Kernel address of the byte holding the bit at @iova, which is
  *         bit 0 of that byte.
  */
 struct iova_bitmap_window {
 	unsigned long iova;
-	unsigned long shape;
+	unsigned long nbits;
 	u8 *kaddr;
 };
 
@@ -68,6 +64,7 @@ struct iova_bitmap_window {
  *            may lie past the bitmap's range (the run is clipped when it
  *            is written); ULONG_MAX otherwise, where no record fits.
  * @win: The window: the pinned page a walker is writing.
+ * @pgshift: log2 of the bitmap's page size, the IOVA bytes a bit stands for.
  * @iova: IOVA of bit 0.
  * @nbits: Number of bits in the bitmap.
  * @uaddr_biased: User address of the bitmap's byte 0, plus PAGE_SIZE: the
@@ -88,6 +85,7 @@ struct iova_bitmap_window {
 struct iova_bitmap_pending {
 	unsigned long run_next;
 	struct iova_bitmap_window win;
+	unsigned int pgshift;
 	unsigned long iova;
 	unsigned long nbits;
 	unsigned long uaddr_biased;
@@ -136,22 +134,20 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 {
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
-	unsigned long shape, bit, uaddr, tag;
+	unsigned int pgshift = p->pgshift;
+	unsigned long bit, uaddr, tag;
 	struct iova_bitmap_slot *slot;
-	unsigned int pgshift;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
 	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}
-	shape = p->win.shape;
-	pgshift = shape % BITS_PER_LONG;
 	if (iova_bitmap_pages(length, pgshift) != 1)
 		goto out_of_line;
 	/* One aligned page in the window. */
 	bit = iova_bitmap_pages(iova - p->win.iova, pgshift);
-	if (likely(bit < shape >> IOVA_BITMAP_SHAPE_NBITS)) {
+	if (likely(bit < p->win.nbits)) {
 		p->win.kaddr[bit / BITS_PER_BYTE] |= rol8(1, bit);
 		return;
 	}

@@ -368,7 +368,7 @@ static const struct geo_case geo_cases[] = {
 	  { WALK(0, 40000, 1) } },
 	{ "walk_every_other_page", 0, 40000 * SZ_4K, SZ_4K, 0, 0,
 	  { WALK(1, 20000, 2) } },
-	{ "walk_stray_keeps_run_open", 0, 5000 * SZ_4K, SZ_4K, 0, 0,
+	{ "walk_run_interrupted", 0, 5000 * SZ_4K, SZ_4K, 0, 0,
 	  { WALK(0, 100, 1), BITS(3000, 1), WALK(100, 100, 1), WALK(4001, 30, 3),
 	    BITS(130, 1), WALK(201, 10, 1) } },
 	{ "walk_past_the_end", 0, 100 * SZ_4K + 1, SZ_4K, 0, 0,
@@ -454,7 +454,7 @@ static void iova_bitmap_test_records(struct kunit *test)
 /*
  * A bitmap of HIGHMEM_PAGES user pages: a one-page record in each (taken
  * inline when the page has a kernel mapping), a run across ten of them
- * and strays.  Bit i stands for 64 bytes, so the range fits a 32-bit
+ * and records apart from it.  Bit i stands for 64 bytes, so the range fits a 32-bit
  * length.
  */
 static const struct geo_case highmem_case = {

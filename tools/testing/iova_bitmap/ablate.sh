@@ -24,14 +24,12 @@ trap 'rm -rf "$work"' EXIT
 # name|perl expression (applied with -0pe to the library and its header)
 ablations=(
 	"none|"
-	"no-inline|s/(\tstruct iova_bitmap_slot \*slot;\n\tunsigned int pgshift;\n)/\$1\n\t__iova_bitmap_set(bitmap, iova, length);\n\treturn;/"
+	"no-inline|s/(\tstruct iova_bitmap_slot \*slot;\n)/\$1\n\t__iova_bitmap_set(bitmap, iova, length);\n\treturn;/"
 	"no-inline-run|s/if \(iova == p->run_next && iova \+ length > iova\)/if (0)/"
-	"no-inline-window|s/if \(likely\(bit < shape >> IOVA_BITMAP_SHAPE_NBITS\)\)/if (0)/"
+	"no-inline-window|s/if \(likely\(bit < p->win.nbits\)\)/if (0)/"
 	"no-inline-slot|s/if \(bit >= p->nbits\)\n\t\tgoto out_of_line;/goto out_of_line;/"
 	"no-rotate|s/return BITS_PER_LONG == 64 \? ror64\(x, pgshift\) : ror32\(x, pgshift\);/return x & ((1UL << pgshift) - 1) ? ULONG_MAX : x >> pgshift;/"
-	"no-strays|s/if \(set_stray\(bitmap, first_bit, last_bit\)\)\n\t\t\treturn;//"
-	"no-run|s/(\tlast_bit = last_off >> bitmap->pgshift;\n)/\$1\n\twrite_bits(bitmap, first_bit, last_bit);\n\treturn;/"
-	"no-shape|s/(\tunsigned long slot_mask;\n)(\};)/\$1\tunsigned long pgshift;\n\$2/; s/pgshift = shape % BITS_PER_LONG;/pgshift = p->pgshift;/; s/(\tbitmap->pgshift = __ffs\(page_size\);\n)/\$1\tbitmap->pend.pgshift = bitmap->pgshift;\n/"
+	"no-run|s/(\tlast_bit = last_off >> bitmap->pend.pgshift;\n)/\$1\n\twrite_bits(bitmap, first_bit, last_bit);\n\treturn;/"
 	"no-grow|s/(bitmap->pend.slot_mask \+ 1 < bitmap->slot_limit)/0 \&\& \$1/"
 )
 if [ $# -gt 0 ]; then
