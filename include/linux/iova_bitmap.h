@@ -134,15 +134,16 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 {
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
-	unsigned int pgshift = p->pgshift;
 	unsigned long bit, uaddr, tag;
 	struct iova_bitmap_slot *slot;
+	unsigned int pgshift;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
 	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}
+	pgshift = p->pgshift;
 	if (iova_bitmap_pages(length, pgshift) != 1)
 		goto out_of_line;
 	/* One aligned page in the window. */
