@@ -454,8 +454,8 @@ static void iova_bitmap_test_records(struct kunit *test)
 /*
  * A bitmap of HIGHMEM_PAGES user pages: a one-page record in each (taken
  * inline when the page has a kernel mapping), a run across ten of them
- * and records apart from it.  Bit i stands for 64 bytes, so the range fits a 32-bit
- * length.
+ * and records apart from it.  Bit i stands for 64 bytes, so the range
+ * fits a 32-bit length.
  */
 static const struct geo_case highmem_case = {
 	"highmem", SZ_1G, HIGHMEM_BITS * 64, 64, 100, 0,

@@ -28,8 +28,8 @@
  *          buffer, no walk: a bound under any recorder's stores
  *
  * overhead = (time with bitmap - walk) / walk.  The bitmap tracks 4 KiB
- * pages, as QEMU's.  --strict-ours exits 1 if our library misses or adds
- * a bit (7.3's known misses are reported, not fatal).
+ * pages, as QEMU's.  --strict-ours exits 1 if our library or the floor
+ * misses or adds a bit (7.3's known misses are reported, not fatal).
  */
 #define _GNU_SOURCE
 #include <sched.h>
