@@ -1,9 +1,10 @@
 #!/bin/bash
 # make check: every test layer, then one line "N passed, N failed".
 #   layers: user-space harness (differential, valgrind, corpus, mutants),
-#   gates (checkpatch, kernel-doc, W=1, sparse), kconfig proof,
-#   guest boot (KUnit, demo, iommufd selftests, fail_nth, pin balance,
-#   kmemleak, kernel log scan).
+#   generic_pt's walker in user space (tooling/walker.sh), gates
+#   (checkpatch, kernel-doc, W=1, sparse), kconfig proof, guest boot
+#   (KUnit, demo, iommufd selftests, fail_nth, pin balance, kmemleak,
+#   kernel log scan).
 . "$(dirname "$0")/common.sh"
 
 t0=$(date +%s)
@@ -26,6 +27,9 @@ matrix_pid=$!
 stage "kernel (assemble tree, configure, build)"
 "$REPO/tooling/build-kernel.sh"
 
+stage "generic_pt's real walker in user space, through our library"
+"$REPO/tooling/walker.sh" | tee "$R/walker.tap" | grep -E '^(not )?ok' || true
+
 stage "guest user space"
 "$REPO/tooling/guest-build.sh"
 
@@ -47,7 +51,7 @@ echo
 rm -f "$BUILD/guest/check/counts"
 "$REPO/tooling/results.py" "$BUILD/guest/check" \
 	--tap harness="$R/harness.tap" --tap gates="$R/gates.tap" \
-	--tap kconfig-proof="$R/kconfig.tap" --tap matrix="$R/matrix.tap" \
+	--tap walker="$R/walker.tap" --tap kconfig-proof="$R/kconfig.tap" --tap matrix="$R/matrix.tap" \
 	--kunit --kunit-suites iova_bitmap,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss \
 	--steps demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,migrate,pin_balance,kmemleak | tee "$R/table" || true
 
