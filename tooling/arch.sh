@@ -21,7 +21,6 @@
 targets=${*:-i386 arm64 kcsan}
 t0=$(date +%s)
 FRAG_TEST="base iommufd consumers mdirty debug"
-KUNIT_SUITES=iova_bitmap,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss
 STEPS_ARCH=demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,pin_balance,kmemleak
 STEPS_KCSAN=iommufd_dirty_race,vfio_dma_logging,vfio_dirty_report,iommufd,pin_balance
 # A KCSAN report with a frame in one of these is ours (tooling/results.py).
@@ -35,7 +34,7 @@ for t in $targets; do
 	case $t in
 	i386) arch=i386 cross= frags="$FRAG_TEST i386" image=arch/x86/boot/bzImage
 	      mode=arch steps=$STEPS_ARCH ;;
-	arm64) arch=arm64 cross=aarch64-linux-gnu- frags="$FRAG_TEST arm64"
+	arm64) arch=arm64 cross=$(cross_of arm64) frags="$FRAG_TEST arm64"
 	       image=arch/arm64/boot/Image mode=arch steps=$STEPS_ARCH ;;
 	kcsan) arch=x86_64 cross= frags="$FRAG_TEST kcsan" image=arch/x86/boot/bzImage
 	       mode=kcsan steps=$STEPS_KCSAN ;;

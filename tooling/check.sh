@@ -52,7 +52,7 @@ rm -f "$BUILD/guest/check/counts"
 "$REPO/tooling/results.py" "$BUILD/guest/check" \
 	--tap harness="$R/harness.tap" --tap gates="$R/gates.tap" \
 	--tap walker="$R/walker.tap" --tap kconfig-proof="$R/kconfig.tap" --tap matrix="$R/matrix.tap" \
-	--kunit --kunit-suites iova_bitmap,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss \
+	--kunit --kunit-suites "$KUNIT_SUITES" \
 	--steps demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,migrate,pin_balance,kmemleak | tee "$R/table" || true
 
 read -r passed failed <"$BUILD/guest/check/counts" || { passed=0 failed=1; }

@@ -25,6 +25,10 @@ BASE_NAME=7.3
 # Top-level directories of the repo that mirror kernel paths.
 OVERLAY_DIRS="include lib tools Documentation drivers samples"
 
+# KUnit suites every test kernel runs; tooling/results.py counts each as a
+# layer (make check, make check-arch).
+KUNIT_SUITES=iova_bitmap,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss
+
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -63,4 +67,40 @@ kbuild_progress() {
 	awk -v t0="$1" '
 	/^  (CC|AS|LD|AR)/ { n++; if (n % 100 == 0) { printf "  ... %d objects (%ds)\n", n, systime() - t0; fflush() } }
 	/error:|warning:/ { print; fflush() }'
+}
+
+# cross_of <ARCH>: the CROSS_COMPILE prefix of Debian's cross compiler for
+# a kernel ARCH; empty for the host's (x86_64, i386).
+cross_of() {
+	case $1 in
+	arm) echo arm-linux-gnueabihf- ;;
+	arm64) echo aarch64-linux-gnu- ;;
+	esac
+}
+
+# private_apt <dir> [-o option...]: an apt of the project's own under
+# <dir> (sources.list, lists, cache), so that the machine's apt sources,
+# lists and cache are never touched.  Leaves the options for apt-get and
+# apt-cache in APT_CONF.
+private_apt() {
+	local dir=$1
+	shift
+	APT_DIR=$dir
+	APT_CONF=(-o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=-
+		  -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache"
+		  -o Debug::NoDropPrivs=true -o APT::Sandbox::User=root
+		  -o Acquire::Languages=none "$@")
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+}
+
+# private_apt_lists <mirror> <deb options> <suite>...: the private
+# sources.list holds these suites' main, signed by Debian's archive key
+# (<deb options> adds to the [...] of each line, e.g. arch=arm64); updated.
+private_apt_lists() {
+	local mirror=$1 opts=$2 s
+	shift 2
+	for s in "$@"; do
+		echo "deb [${opts:+$opts }signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main"
+	done >"$APT_DIR/sources.list"
+	apt-get "${APT_CONF[@]}" -qq update >&2 || die "apt-get update of $* failed"
 }

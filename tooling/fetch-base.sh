@@ -6,17 +6,13 @@
 . "$(dirname "$0")/common.sh"
 
 A=$BUILD/apt
-conf=(-o Dir::Etc::sourcelist="$A/sources.list" -o Dir::Etc::sourceparts=-
-      -o Dir::State::Lists="$A/lists" -o Dir::Cache="$A/cache"
-      -o Debug::NoDropPrivs=true -o APT::Sandbox::User=root)
 
 if [ ! -f "$A/root/$BASE_TARBALL_PATH" ]; then
-	mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$A/deb"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $BASE_MIRROR $BASE_SUITE main" \
-		>"$A/sources.list"
+	private_apt "$A"
+	mkdir -p "$A/deb"
 	log "fetching $BASE_PKG $BASE_PKG_VERSION from $BASE_SUITE (private apt configuration in $A)"
-	apt-get "${conf[@]}" -qq update >&2 || die "apt-get update of $BASE_SUITE failed"
-	(cd "$A/deb" && apt-get "${conf[@]}" -qq download "$BASE_PKG=$BASE_PKG_VERSION" >&2) ||
+	private_apt_lists "$BASE_MIRROR" "" "$BASE_SUITE"
+	(cd "$A/deb" && apt-get "${APT_CONF[@]}" -qq download "$BASE_PKG=$BASE_PKG_VERSION" >&2) ||
 		die "cannot download $BASE_PKG=$BASE_PKG_VERSION"
 	rm -rf "$A/root"
 	dpkg -x "$A"/deb/"${BASE_PKG}"_*_all.deb "$A/root"

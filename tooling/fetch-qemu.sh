@@ -28,10 +28,6 @@ Q=$BUILD/qemu
 A=$Q/apt
 R=$Q/root
 STAMP=$Q/root.done	# outside the root: it is not copied into the guest
-conf=(-o Dir::Etc::sourcelist="$A/sources.list" -o Dir::Etc::sourceparts=-
-      -o Dir::State::Lists="$A/lists" -o Dir::Cache="$A/cache"
-      -o Debug::NoDropPrivs=true -o APT::Sandbox::User=root
-      -o Acquire::Languages=none)
 want="$QEMU_PKG_VERSION $(sha1sum "$REPO/tooling/fetch-qemu.sh" "$REPO/tooling/guest/halt-bios.sh" | cut -d' ' -f1 | tr '\n' ' ')"
 
 if [ -x "$R/usr/bin/qemu-system-x86_64" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
@@ -39,34 +35,26 @@ if [ -x "$R/usr/bin/qemu-system-x86_64" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "
 	exit 0
 fi
 
-# lists <suite>...: a private sources.list with these suites, updated.
-lists() {
-	local s
-	mkdir -p "$A/lists/partial" "$A/cache/archives/partial"
-	for s in "$@"; do
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $QEMU_MIRROR $s main"
-	done >"$A/sources.list"
-	apt-get "${conf[@]}" -qq update >&2 || die "apt-get update of $* failed"
-}
 # plan: package=version of everything apt would install or upgrade on this
 # host for qemu-system-x86 (a simulation against the host's dpkg status).
 # -t: with bookworm in the list too, its versions would otherwise win over
 # the backports that qemu-system-x86 depends on.
 plan() {
-	apt-get "${conf[@]}" -qq -s -t "$QEMU_SUITE" install --no-install-recommends \
+	apt-get "${APT_CONF[@]}" -qq -s -t "$QEMU_SUITE" install --no-install-recommends \
 		"qemu-system-x86=$QEMU_PKG_VERSION" 2>/dev/null |
 		awk '$1 == "Inst" { v = ($3 ~ /^\[/) ? $4 : $3; sub(/^\(/, "", v); print $2 "=" v }'
 }
 
 log "fetching qemu-system-x86 $QEMU_PKG_VERSION from $QEMU_SUITE (private apt configuration in $A)"
-lists "$QEMU_SUITE"
+private_apt "$A"
+private_apt_lists "$QEMU_MIRROR" "" "$QEMU_SUITE"
 # Backports keeps only the newest build: say so when the pin has gone.
-have=$(apt-cache "${conf[@]}" madison qemu-system-x86 | awk -v s="$QEMU_SUITE/" 'index($0, s) {print $3}')
+have=$(apt-cache "${APT_CONF[@]}" madison qemu-system-x86 | awk -v s="$QEMU_SUITE/" 'index($0, s) {print $3}')
 grep -qxF "$QEMU_PKG_VERSION" <<<"$have" ||
 	die "qemu-system-x86=$QEMU_PKG_VERSION is not in $QEMU_SUITE (it has: ${have:-nothing}); update QEMU_PKG_VERSION"
 if ! todo=$(plan); then
 	# A library the host lacks that backports does not carry: bookworm has it.
-	lists "$QEMU_SUITE" bookworm
+	private_apt_lists "$QEMU_MIRROR" "" "$QEMU_SUITE" bookworm
 	todo=$(plan) || die "apt cannot resolve qemu-system-x86=$QEMU_PKG_VERSION"
 fi
 # The binary and its data files always; of the rest only libraries: the
@@ -83,7 +71,7 @@ done
 rm -rf "$Q/deb" "$Q/x" "$R.new"
 mkdir -p "$Q/deb" "$Q/x"
 # shellcheck disable=SC2086
-(cd "$Q/deb" && apt-get "${conf[@]}" -qq download $pkgs >&2) || die "cannot download $pkgs"
+(cd "$Q/deb" && apt-get "${APT_CONF[@]}" -qq download $pkgs >&2) || die "cannot download $pkgs"
 for p in $pkgs; do log "  fetched $p"; done
 for d in "$Q"/deb/*.deb; do dpkg -x "$d" "$Q/x"; done
 

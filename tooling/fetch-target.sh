@@ -29,15 +29,6 @@ T=$BUILD/target/$T_ARCH
 A=$T/apt
 R=$T/root
 STAMP=$T/root.done	# outside the root, as in fetch-qemu.sh
-# APT::Architectures too: without it apt adds the host's dpkg architectures
-# (amd64) to the lists it fetches.  An empty dpkg status of our own: what the
-# host has installed (for amd64) is irrelevant to a download for ARCH.
-conf=(-o Dir::Etc::sourcelist="$A/sources.list" -o Dir::Etc::sourceparts=-
-      -o Dir::State::Lists="$A/lists" -o Dir::Cache="$A/cache"
-      -o Dir::State::status="$A/status"
-      -o APT::Architecture="$T_ARCH" -o APT::Architectures="$T_ARCH"
-      -o Debug::NoDropPrivs=true -o APT::Sandbox::User=root
-      -o Acquire::Languages=none)
 want="$T_ARCH $SUITE $PKGS $(sha1sum "$REPO/tooling/fetch-target.sh" | cut -d' ' -f1)"
 
 if [ -x "$R/bin/busybox" ] && [ -f "$R/lib/libcap.a" ] &&
@@ -47,16 +38,18 @@ if [ -x "$R/bin/busybox" ] && [ -f "$R/lib/libcap.a" ] &&
 fi
 
 log "fetching $PKGS for $T_ARCH from $SUITE (private apt configuration in $A)"
-mkdir -p "$A/lists/partial" "$A/cache/archives/partial"
+# APT::Architectures too: without it apt adds the host's dpkg architectures
+# (amd64) to the lists it fetches.  An empty dpkg status of our own: what the
+# host has installed (for amd64) is irrelevant to a download for ARCH.
+private_apt "$A" -o Dir::State::status="$A/status" \
+	-o APT::Architecture="$T_ARCH" -o APT::Architectures="$T_ARCH"
 : >"$A/status"
-echo "deb [arch=$T_ARCH signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $BASE_MIRROR $SUITE main" \
-	>"$A/sources.list"
-apt-get "${conf[@]}" -qq update >&2 || die "apt-get update of $SUITE ($T_ARCH) failed"
+private_apt_lists "$BASE_MIRROR" "arch=$T_ARCH" "$SUITE"
 
 rm -rf "$T/deb" "$T/x" "$R.new"
 mkdir -p "$T/deb" "$T/x"
 # shellcheck disable=SC2086
-(cd "$T/deb" && apt-get "${conf[@]}" -qq download $PKGS >&2) ||
+(cd "$T/deb" && apt-get "${APT_CONF[@]}" -qq download $PKGS >&2) ||
 	die "cannot download $PKGS for $T_ARCH"
 for d in "$T"/deb/*.deb; do
 	log "  fetched $(dpkg-deb -f "$d" Package)=$(dpkg-deb -f "$d" Version) ($(dpkg-deb -f "$d" Architecture))"

@@ -127,13 +127,6 @@ name_arch() {
 	esac
 }
 
-cross_of() { # architecture -> CROSS_COMPILE
-	case $1 in
-	arm) echo arm-linux-gnueabihf- ;;
-	arm64) echo aarch64-linux-gnu- ;;
-	esac
-}
-
 # make_config <tree> <objdir> <fragment> <log> <arch>: allnoconfig with the fragment
 make_config() {
 	mkdir -p "$2"
