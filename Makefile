@@ -6,7 +6,7 @@ T := tooling
 H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base harness fuzz bench bench-pt ablate bench-icount bench-kernel baseline docs \
+	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-icount bench-kernel baseline docs \
 	matrix series vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
@@ -68,6 +68,11 @@ bench: tree
 # cost on top of a real walk, stock 7.3's and ours.
 bench-pt: tree
 	$(MAKE) -C $(H) bench-pt
+
+# The same, with the walker's code aligned four ways: how far layout alone
+# moves the walk.
+bench-pt-layouts: tree
+	$(MAKE) -C $(H) bench-pt-layouts
 
 # Each fast-path mechanism of the library taken out in turn, and timed.
 ablate: tree

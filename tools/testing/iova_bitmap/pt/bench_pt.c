@@ -11,8 +11,8 @@
  * PTE, as the IOMMU sets it) of every leaf PTE is rewritten to the
  * pattern's and the user bitmap zeroed; after it, every bit of the bitmap
  * is compared with the pattern's image and every PTE checked clean.  None
- * of that is timed.  The ways, interleaved round by round in rotating
- * order, the fastest of N rounds kept:
+ * of that is timed.  The ways, interleaved round by round in an order
+ * shuffled each round, the fastest of N rounds kept:
  *
  *   walk   the walker with a NULL iova_bitmap (the real code's "gather
  *          only"), then the IOTLB flush: no library at all.  Measured in
@@ -329,6 +329,30 @@ static double run_way(const struct pattern *p, enum way w)
 	return t;
 }
 
+/*
+ * A new order of the ways for each round, from a fixed seed: a rotation
+ * would have each way follow the same one every round (ours always after
+ * 7.3's), and what a way leaves in the caches moves the next one by 5-10%.
+ */
+static void shuffle_ways(enum way *order)
+{
+	static unsigned long long state = 0x9e3779b97f4a7c15ULL;
+	int k, j;
+	enum way w;
+
+	for (k = 0; k < NWAYS; k++)
+		order[k] = k;
+	for (k = NWAYS - 1; k > 0; k--) {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		j = state % (k + 1);
+		w = order[k];
+		order[k] = order[j];
+		order[j] = w;
+	}
+}
+
 static void pin_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -359,6 +383,7 @@ int main(int argc, char **argv)
 	const char *only = NULL;
 	bool strict_ours = false, bad_ours = false;
 	unsigned int i, k;
+	enum way order[NWAYS];
 	double t0;
 
 	for (a = 1; a < argc; a++) {
@@ -405,8 +430,9 @@ int main(int argc, char **argv)
 
 			if (only && strcmp(only, p->name))
 				continue;
+			shuffle_ways(order);
 			for (k = 0; k < NWAYS; k++) {
-				enum way w = (k + r + i) % NWAYS;
+				enum way w = order[k];
 				double t = run_way(p, w);
 				unsigned long m, e;
 
