@@ -27,7 +27,7 @@ OVERLAY_DIRS="include lib tools Documentation drivers samples"
 
 # KUnit suites every test kernel runs; tooling/results.py counts each as a
 # layer (make check, make check-arch).
-KUNIT_SUITES=iova_bitmap,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss
+KUNIT_SUITES=iova_bitmap,iova_bitmap_edge,iova_bitmap_bench,io_pgtable_arm_dirty,iommu_pt_dirty_amdv1,iommu_pt_dirty_amdv1_mock,iommu_pt_dirty_vtdss
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -7,7 +7,7 @@
 
 A=$BUILD/apt
 
-if [ ! -f "$A/root/$BASE_TARBALL_PATH" ]; then
+if [ ! -f "$A/root/$BASE_TARBALL_PATH" ] || [ ! -f "$A/changelog.Debian.gz" ]; then
 	private_apt "$A"
 	mkdir -p "$A/deb"
 	log "fetching $BASE_PKG $BASE_PKG_VERSION from $BASE_SUITE (private apt configuration in $A)"
@@ -16,6 +16,9 @@ if [ ! -f "$A/root/$BASE_TARBALL_PATH" ]; then
 		die "cannot download $BASE_PKG=$BASE_PKG_VERSION"
 	rm -rf "$A/root"
 	dpkg -x "$A"/deb/"${BASE_PKG}"_*_all.deb "$A/root"
+	# Debian's changelog lists the stable updates in the tree (make fixes
+	# quotes it for the history of the bugs it fixes).
+	cp "$A/root/usr/share/doc/$BASE_PKG/changelog.Debian.gz" "$A/changelog.Debian.gz"
 	rm -f "$A"/deb/*.deb
 fi
 [ -f "$A/root/$BASE_TARBALL_PATH" ] || die "$BASE_TARBALL_PATH missing in $BASE_PKG"

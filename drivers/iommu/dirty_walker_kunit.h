@@ -13,8 +13,9 @@
  * compared with an image built here: bit i is set iff the IOVA span of
  * bit i, inside the queried range, meets a dirty IOPTE.  Every leaf PTE of
  * the mapping is checked before the marks and after each read: dirty iff
- * marked and not yet cleared by a clearing read of its IOVA, so leaves
- * outside the query keep their state and clean leaves stay clean.
+ * marked and not yet cleared by a clearing read that covers the whole
+ * IOPTE, so leaves outside the query or only partly inside it keep their
+ * state and clean leaves stay clean.
  */
 #ifndef _IOMMU_DIRTY_WALKER_KUNIT_H
 #define _IOMMU_DIRTY_WALKER_KUNIT_H
@@ -111,6 +112,11 @@ struct dwk_fixture {
 	unsigned long map;
 	/* The bits of the query that the marks made dirty. */
 	u8 *model;
+	/*
+	 * Those of IOPTEs the query covers only in part: a clearing read
+	 * leaves such an IOPTE dirty, and the next read reports it again.
+	 */
+	u8 *residue;
 	u8 *want, *got;
 };
 
@@ -126,9 +132,17 @@ static inline void dwk_case_desc(const struct dwk_case *c, char *desc)
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
 
-/* Set in the model the bits of the query that [@base, +@size) meets. */
-static inline void dwk_model_set(struct dwk_fixture *f, unsigned long base,
-				 unsigned long size)
+/* Whether the query covers [@base, +@size) whole. */
+static inline bool dwk_covers(const struct dwk_case *c, unsigned long base,
+			      unsigned long size)
+{
+	return base >= c->iova &&
+	       base + (size - 1) <= c->iova + (c->length - 1);
+}
+
+/* Set in @model the bits of the query that [@base, +@size) meets. */
+static inline void dwk_model_set(struct dwk_fixture *f, u8 *model,
+				 unsigned long base, unsigned long size)
 {
 	const struct dwk_case *c = f->c;
 	unsigned long qlast = c->iova + (c->length - 1);
@@ -140,7 +154,7 @@ static inline void dwk_model_set(struct dwk_fixture *f, unsigned long base,
 	bit = (max(base, c->iova) - c->iova) / c->page_size;
 	end = (min(last, qlast) - c->iova) / c->page_size;
 	for (; bit <= end; bit++)
-		f->model[bit / 8] |= BIT(bit % 8);
+		model[bit / 8] |= BIT(bit % 8);
 }
 
 static inline bool dwk_marked(const struct dwk_mark *m, unsigned int i,
@@ -190,7 +204,9 @@ static inline void dwk_mark_one(struct dwk_fixture *f,
 			if (dwk_marked(m, i, leaf.nr))
 				leaf.pte[i] = (leaf.pte[i] & ~drv->dirty_mask) |
 					      drv->dirty;
-		dwk_model_set(f, base, leaf.size);
+		dwk_model_set(f, f->model, base, leaf.size);
+		if (!dwk_covers(f->c, base, leaf.size))
+			dwk_model_set(f, f->residue, base, leaf.size);
 		iova = base + leaf.size;
 	} while (iova && iova - start < m->len);
 }
@@ -214,8 +230,7 @@ static inline unsigned int dwk_check_leaf(struct dwk_fixture *f,
 {
 	const struct dwk_driver *drv = f->drv;
 	const struct dwk_case *c = f->c;
-	bool read = base <= c->iova + (c->length - 1) &&
-		    base + (leaf->size - 1) >= c->iova;
+	bool read = dwk_covers(c, base, leaf->size);
 	unsigned int i, bad = 0;
 	bool want;
 	u64 got;
@@ -272,14 +287,14 @@ static inline int dwk_walk_fn(struct iova_bitmap *bitmap, unsigned long iova,
 	return w->drv->read(w->pt, iova, length, w->flags, w->dirty);
 }
 
-/* The expected user mapping: canaries around the bitmap, model bits in it. */
-static inline void dwk_build_image(struct dwk_fixture *f, bool empty)
+/* The expected user mapping: canaries around the bitmap, @bits in it. */
+static inline void dwk_build_image(struct dwk_fixture *f, const u8 *bits)
 {
 	memset(f->want, DWK_CANARY, f->map_len);
-	if (empty)
-		memset(f->want + f->off, 0, f->nbytes);
+	if (bits)
+		memcpy(f->want + f->off, bits, f->nbytes);
 	else
-		memcpy(f->want + f->off, f->model, f->nbytes);
+		memset(f->want + f->off, 0, f->nbytes);
 }
 
 /*
@@ -289,7 +304,7 @@ static inline void dwk_build_image(struct dwk_fixture *f, bool empty)
  * cleared.
  */
 static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
-			    bool empty, const char *what)
+			    const u8 *bits, const char *what)
 {
 	struct kunit *test = f->test;
 	const struct dwk_case *c = f->c;
@@ -302,7 +317,7 @@ static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
 	ktime_t t0;
 	int ret;
 
-	dwk_build_image(f, true);
+	dwk_build_image(f, NULL);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)f->map, f->want,
 					   f->map_len), 0);
 	bitmap = iova_bitmap_alloc(c->iova, c->length, c->page_size,
@@ -320,7 +335,7 @@ static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
 			   ktime_us_delta(ktime_get(), t0));
 	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "iova_bitmap_for_each (%s read)", what);
 
-	dwk_build_image(f, empty);
+	dwk_build_image(f, bits);
 	KUNIT_ASSERT_EQ(test, copy_from_user(f->got, (void __user *)f->map,
 					     f->map_len), 0);
 	for (i = 0; i < f->map_len; i++) {
@@ -366,9 +381,11 @@ static inline void dwk_run(struct kunit *test, const struct dwk_driver *drv,
 			       MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_NE_MSG(test, f->map, 0, "kunit_vm_mmap failed");
 	f->model = kunit_kzalloc(test, f->nbytes, GFP_KERNEL);
+	f->residue = kunit_kzalloc(test, f->nbytes, GFP_KERNEL);
 	f->want = kunit_kzalloc(test, f->map_len, GFP_KERNEL);
 	f->got = kunit_kzalloc(test, f->map_len, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, f->model);
+	KUNIT_ASSERT_NOT_NULL(test, f->residue);
 	KUNIT_ASSERT_NOT_NULL(test, f->want);
 	KUNIT_ASSERT_NOT_NULL(test, f->got);
 
@@ -384,18 +401,21 @@ static inline void dwk_run(struct kunit *test, const struct dwk_driver *drv,
 	dwk_check_leaves(f, "after mapping");
 	dwk_mark_all(f);
 
-	dwk_read(f, c->flags, false, "first");
+	dwk_read(f, c->flags, f->model, "first");
 	f->cleared = !(c->flags & IOMMU_DIRTY_NO_CLEAR);
 	dwk_check_leaves(f, f->cleared ? "after the first read" :
 			 "after the NO_CLEAR read");
 	if (!f->cleared) {
 		/* Nothing was consumed: a clearing read sees the same. */
-		dwk_read(f, 0, false, "clearing");
+		dwk_read(f, 0, f->model, "clearing");
 		f->cleared = true;
 		dwk_check_leaves(f, "after the clearing read");
 	}
-	/* Everything in range was consumed, and nothing else changed. */
-	dwk_read(f, 0, true, "last");
+	/*
+	 * What the query covers whole was consumed, what it covers in part is
+	 * reported again, and nothing else changed.
+	 */
+	dwk_read(f, 0, f->residue, "last");
 	dwk_check_leaves(f, "after the last read");
 }
 
