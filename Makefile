@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-icount bench-kernel baseline docs \
-	matrix series vfio-stock inside-stock race-soak migrate \
+	matrix series fixes fixes-bisect fixes-history vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
 run:
@@ -97,6 +97,21 @@ matrix:
 
 series:
 	@$(T)/series.sh
+
+# The fixes to stock 7.3.4 alone (tooling/fixes/groups): per-tree series
+# with cover letters in build/fixes/out, git am and checkpatch, every
+# commit built, the kernel booted through upstream's iommufd selftest, and
+# which fixes apply to Debian's 7.2.13 and 6.12.  fixes-bisect: each
+# regression test on stock and on stock plus its one fix; fixes-history:
+# the same tests on stock 7.2.13, 7.3-rc7 and 7.3.4.
+fixes:
+	@$(T)/fixes.sh
+
+fixes-bisect:
+	@$(T)/fixes.sh bisect
+
+fixes-history:
+	@$(T)/fixes.sh history
 
 # The VFIO dirty-report selftest on 7.3's library (plus only the mdirty
 # sample): shows 7.3's hang on ragged reports as a timeout.

@@ -19,7 +19,7 @@ make -s -C "$SRC" O="$tmp/o" ARCH=$ARCH KCONFIG_ALLCONFIG="$tmp/all.config" \
 	allnoconfig 2>"$tmp/warn" >/dev/null || { cat "$tmp/warn"; die "allnoconfig failed"; }
 if grep -v '^\s*$' "$tmp/warn" | grep -q .; then
 	cat "$tmp/warn" >&2
-	die "Kconfig warnings"
+	[ -n "${KCONFIG_TOLERANT:-}" ] || die "Kconfig warnings"
 fi
 
 missing=$(config_misses "$tmp/all.config" "$tmp/o/.config")
@@ -27,7 +27,9 @@ if [ -n "$missing" ]; then
 	while IFS= read -r line; do
 		echo "requested but not applied: $line (got: $(grep "^${line%%=*}=" "$tmp/o/.config" || echo unset))" >&2
 	done <<<"$missing"
-	die "configuration fragments did not apply"
+	# make fixes' older trees lack some options (the KUnit test when its
+	# patch does not apply there): said, not fatal, when asked.
+	[ -n "${KCONFIG_TOLERANT:-}" ] || die "configuration fragments did not apply"
 fi
 
 cmp -s "$tmp/o/.config" "$out/.config" || cp "$tmp/o/.config" "$out/.config"

@@ -17,7 +17,7 @@ rm -f "$out/console.log" "$out/tests.log"
 : >"$out/tests.log"
 
 kunit="kunit.enable=0"
-case $mode in check | kunit | arch | kcsan) kunit="kunit.enable=1" ;; esac
+case $mode in check | kunit | arch | kcsan | fixes | inside) kunit="kunit.enable=1" ;; esac
 timeout_s=${QEMU_TIMEOUT:-3000}
 
 # Live progress: the test stream, without the per-case noise of "run".

@@ -1,0 +1,364 @@
+#!/bin/bash
+# make fixes: the fixes to stock 7.3.4 at the head of patches/series, alone,
+# as the series a stable maintainer can take.
+#   fixes.sh [series] [build] [boot] [backport]   (make fixes: all four)
+#   fixes.sh bisect                                (make fixes-bisect)
+#   fixes.sh history                               (make fixes-history)
+#
+# series    a git tree of the clean 7.3.4 ($F/src, tag "base"), one branch
+#           per group of tooling/fixes/groups and "fixes" with all of
+#           them; git format-patch --cover-letter per group into $F/out;
+#           git am of each group's mails onto a clean base must give that
+#           group's tree; checkpatch.pl --strict on every mail.
+# build     every commit of "fixes" built, incrementally, in $F/obj
+#           (tooling/config/fixes.config: the mock, io-pgtable-arm, KUnit).
+# boot      the last one booted: upstream's whole iommufd selftest (with
+#           the regression tests) and KUnit's iova_bitmap_edge must pass,
+#           every pin released.
+# backport  which fixes git am onto Debian's 7.2.13 and 6.12 trees
+#           (tooling/fetch-tree.sh), applied in order, and the objects
+#           they touch built there with W=1.
+# bisect    every regression test on stock 7.3.4 (plus only the tests) and
+#           on stock plus each fix alone: a table.
+# history   the same tests on stock 7.2.13, 7.3-rc7 and 7.3.4: a table.
+. "$(dirname "$0")/common.sh"
+
+F=$BUILD/fixes
+T=$F/src
+G=$REPO/tooling/fixes/groups
+steps=${*:-series build boot backport}
+name=$(git -C "$REPO" config user.name || true)
+email=$(git -C "$REPO" config user.email || true)
+: "${name:=iova_bitmap team}" "${email:=iova-bitmap@invalid}"
+mkdir -p "$F"
+"$REPO/tooling/deps.sh" --series
+"$REPO/tooling/assemble.sh" >/dev/null
+version=$(cat "$BASE/.base-version")
+command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+
+g() { git -C "$T" -c user.name="$name" -c user.email="$email" -c gc.auto=0 \
+	-c maintenance.auto=false -c advice.detachedHead=false "$@"; }
+groups() { sed -e '/^\s*#/d' -e '/^\s*$/d' "$G"; }
+# patches <first> <last>: the names in patches/series numbered so
+patches() {
+	sed -e '/^\s*#/d' -e '/^\s*$/d' "$REPO/patches/series" |
+		awk -v a="$1" -v b="$2" '{ n = substr($0, 1, 4) + 0 } n >= a + 0 && n <= b + 0'
+}
+message() { # patch -> commit message: subject, blank, body
+	awk '/^Subject: / { sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; body = 1; next }
+	     body && /^---$/ { exit }
+	     body == 1 && /^$/ { body = 2; next }
+	     body == 2 { print }' "$1"
+}
+# commit_patch <tree-git-fn> <patch>: apply and commit with its message
+commit_patch() {
+	local p=$REPO/patches/$1
+	g apply --index "$p" || return 1
+	message "$p" | g commit -q -s -F -
+}
+subject() { sed -n 's/^Subject: \(\[[^]]*\] \)\{0,1\}//p' "$REPO/patches/$1"; }
+
+# 1. The clean base, committed once.
+base_tree() {
+	if [ "$(cat "$F/base-version" 2>/dev/null)" != "$version" ] || ! g rev-parse -q --verify base >/dev/null; then
+		log "committing the clean $version tree in $T (once)"
+		rm -rf "$T" "$F/obj"
+		cp -a "$BASE" "$T"
+		chmod -R u+w "$T"
+		rm -f "$T/.base-version"
+		g init -q -b base-branch
+		g add -A -f
+		GIT_AUTHOR_DATE="2024-11-17T00:00:00Z" GIT_COMMITTER_DATE="2024-11-17T00:00:00Z" \
+			g commit -q -m "Linux $version (Debian $BASE_PKG)"
+		g tag base
+		echo "$version" >"$F/base-version"
+	fi
+}
+
+do_series() {
+	local grp first last title p n=0 bad=0 out
+	base_tree
+	g checkout -q -f base
+	g branch -f fixes base
+	rm -rf "$F/out"
+	while read -r grp first last title; do
+		g checkout -q -f -B "$grp" base
+		for p in $(patches "$first" "$last"); do
+			commit_patch "$p" || die "$p does not apply to clean $version"
+		done
+		mkdir -p "$F/out/$grp"
+		g format-patch -q --cover-letter --base=base -o "$F/out/$grp" base.."$grp"
+		# The cover letter: the group's purpose, the subjects as the body.
+		sed -i "s/\*\*\* SUBJECT HERE \*\*\*/$title/; s/\*\*\* BLURB HERE \*\*\*/Against Linux $version (Debian $BASE_PKG); each patch stands alone./" \
+			"$F/out/$grp/0000-cover-letter.patch"
+		# git am of the mails onto a clean base gives the same tree.
+		g checkout -q -f -B am-check base
+		# shellcheck disable=SC2046
+		g am -q $(ls "$F/out/$grp"/*.patch | grep -v '/0000-cover-letter\.patch$') ||
+			die "git am of $grp onto clean $version failed"
+		[ "$(g rev-parse am-check^{tree})" = "$(g rev-parse "$grp"^{tree})" ] ||
+			die "git am of $grp gives another tree"
+		g checkout -q -f fixes
+		g cherry-pick base.."$grp" >/dev/null || die "$grp does not stack on the groups before it"
+		printf '%s (%s): %s patches, git am onto clean %s: ok\n' "$grp" "$title" \
+			"$(g rev-list --count base.."$grp")" "$version" >&2
+	done < <(groups)
+	g checkout -q -f fixes
+	for p in "$F"/out/*/0*.patch; do
+		case $p in *0000-cover-letter.patch) continue ;; esac
+		n=$((n + 1))
+		# /usr/bin first: spdxcheck.py needs the python3-ply deps.sh installs.
+		out=$(cd "$T" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict -q --terse \
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$p" 2>&1) ||
+			{ echo "$out" >&2; bad=$((bad + 1)); }
+	done
+	# UNKNOWN_COMMIT_ID: the base has no git history to look the Fixes:
+	# ids up in.  FILE_PATH_CHANGES: the one new file is under
+	# drivers/iommu/iommufd/, which IOMMUFD's F: line already covers.
+	log "checkpatch.pl --strict: $n mails, $bad with findings (ignored: UNKNOWN_COMMIT_ID, FILE_PATH_CHANGES)"
+	[ $bad = 0 ] || die "checkpatch findings"
+}
+
+do_build() {
+	local c n=0 total start
+	g rev-parse -q --verify fixes >/dev/null || do_series
+	g checkout -q -f fixes
+	SRC=$T FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$F/obj"
+	total=$(g rev-list --count base..fixes)
+	for c in $(g rev-list --reverse base..fixes); do
+		n=$((n + 1))
+		g checkout -q -f "$c"
+		start=$(date +%s)
+		SRC=$T OBJ=$F/obj kmake olddefconfig >/dev/null
+		SRC=$T OBJ=$F/obj kmake bzImage 2>&1 | tee "$F/build-$n.log" | kbuild_progress "$start"
+		[ "${PIPESTATUS[0]}" = 0 ] || { tail -20 "$F/build-$n.log"; die "commit $n/$total does not build: $(g log -1 --format=%s "$c")"; }
+		grep -q 'warning:' "$F/build-$n.log" && { grep 'warning:' "$F/build-$n.log" | head; die "commit $n/$total: build warnings"; }
+		printf 'built %2d/%d in %3ds: %s\n' "$n" "$total" $(( $(date +%s) - start )) "$(g log -1 --format=%s "$c")" >&2
+	done
+	g checkout -q -f fixes
+}
+
+# initramfs <tree> <out>: busybox, our init and the tree's iommufd selftest
+initramfs() {
+	local src=$1 out=$2 r=$2/root
+	mkdir -p "$r/bin" "$out/usr"
+	for d in proc sys dev tmp; do mkdir -p "$r/$d"; done
+	make -C "$src" O="$out/hdr" -s headers_install INSTALL_HDR_PATH="$out/usr" >/dev/null
+	gcc -static -O2 -Wall -D_GNU_SOURCE -I"$out/usr/include" -I"$src/tools/testing/selftests" \
+		-Wno-unused-function -Wno-missing-field-initializers \
+		"$src/tools/testing/selftests/iommu/iommufd.c" -o "$r/bin/iommufd" -lpthread -lcap
+	cp /bin/busybox "$r/bin/busybox"
+	cp "$REPO/tooling/guest/init" "$r/init"
+	(cd "$r" && find . | cpio -o -H newc --quiet) >"$out/initramfs.cpio"
+}
+
+# boot <obj> <out> <mode> [kernel args]: QEMU, then the counts
+boot() {
+	local obj=$1 out=$2 mode=$3
+	shift 3
+	OBJ=$obj GUEST_OUT=$out INITRD=$out/initramfs.cpio QEMU_TIMEOUT=${FIXES_TIMEOUT:-1800} \
+		"$REPO/tooling/qemu-run.sh" "$mode" "$@" >/dev/null 2>&1
+}
+
+do_boot() {
+	local out=$F/guest pass fail kpass kfail
+	[ -f "$F/obj/arch/x86/boot/bzImage" ] || do_build
+	g checkout -q -f fixes
+	initramfs "$T" "$out"
+	log "booting stock $version + the fixes: upstream's iommufd selftest and KUnit"
+	boot "$F/obj" "$out" fixes
+	pass=$(grep -c '^ok ' "$out/tests.log" || true)
+	fail=$(grep -c '^not ok ' "$out/tests.log" || true)
+	kpass=$(grep -c '^ *ok [0-9]* iova_bitmap_edge' "$out/console.log" || true)
+	kfail=$(grep -c '^ *not ok [0-9]* iova_bitmap_edge' "$out/console.log" || true)
+	grep -E '^# (PASSED|FAILED|Totals)|^not ok ' "$out/tests.log" >&2 || true
+	grep -E '^ *(not )?ok [0-9]+ (aligned|unaligned_start|ragged_end|iova_bitmap_edge)' "$out/console.log" >&2 || true
+	echo "fixes kernel: iommufd selftest $pass ok, $fail not ok (pin balance included); KUnit iova_bitmap_edge $kpass ok, $kfail not ok"
+	[ "$fail" = 0 ] && [ "$kfail" = 0 ] && [ "$pass" -gt 100 ] && [ "$kpass" -ge 1 ] ||
+		die "the fixes kernel fails (logs in $out)"
+}
+
+# A tree of Debian's as a git repository: $F/old/<name>
+old_tree() {
+	local d=$F/old/$1 src
+	src=$("$REPO/tooling/fetch-tree.sh" "$1")
+	if ! git -C "$d" rev-parse -q --verify base >/dev/null 2>&1; then
+		log "committing Debian's $1 tree in $d (once)"
+		rm -rf "$d"
+		mkdir -p "$F/old"
+		cp -a "$src" "$d"
+		chmod -R u+w "$d"
+		rm -f "$d/.version" "$d/changelog.Debian.gz"
+		git -C "$d" init -q -b base-branch
+		git -C "$d" add -A -f
+		git -C "$d" -c user.name="$name" -c user.email="$email" commit -q -m "$(cat "$src/.version")"
+		git -C "$d" tag base
+	fi
+	echo "$d"
+}
+
+do_backport() {
+	local tree d p grp first last title applied objs f o
+	g rev-parse -q --verify fixes >/dev/null || do_series
+	for tree in 7.2.13 6.12; do
+		d=$(old_tree "$tree")
+		git -C "$d" checkout -q -f -B backport base
+		applied=() objs=""
+		echo "git am onto Debian's $tree:"
+		while read -r grp first last title; do
+			for p in $(patches "$first" "$last"); do
+				f=$(ls "$F/out/$grp/$(printf %04d $(( 10#${p%%-*} - 10#$first + 1 )))"-*.patch)
+				if git -C "$d" -c user.name="$name" -c user.email="$email" am -q "$f" >/dev/null 2>&1; then
+					echo "  applies  $(subject "$p")"
+					applied+=("$p")
+					for o in $(sed -n 's#^+++ b/\(.*\.c\)$#\1#p' "$f"); do
+						case $o in tools/*) ;; *) objs="$objs ${o%.c}.o" ;; esac
+					done
+				else
+					git -C "$d" am --abort >/dev/null 2>&1 || true
+					echo "  FAILS    $(subject "$p")"
+				fi
+			done
+		done < <(groups)
+		# generic_pt's formats include iommu_pt.h: build them when it changed.
+		git -C "$d" diff --name-only base | grep -q generic_pt/iommu_pt.h &&
+			objs="$objs $(cd "$d" && ls drivers/iommu/generic_pt/fmt/iommu_*.c | sed 's/\.c$/.o/' | tr '\n' ' ')"
+		echo "  ${#applied[@]} applied; building what they touch with W=1:$objs"
+		SRC=$d KCONFIG_TOLERANT=1 FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$F/old-obj/$tree" 2>/dev/null
+		# shellcheck disable=SC2086
+		SRC=$d OBJ=$F/old-obj/$tree kmake W=1 $objs >"$F/backport-$tree.log" 2>&1 ||
+			{ tail -30 "$F/backport-$tree.log"; die "$tree with the fixes does not build"; }
+		if grep -E 'warning:' "$F/backport-$tree.log" | grep -v -E '^(scripts|tools)/' | grep -q .; then
+			grep 'warning:' "$F/backport-$tree.log" | head -5
+			echo "  built, with the warnings above (W=1: the tree's own or ours?)"
+		else
+			echo "  built, no warning"
+		fi
+	done
+}
+
+# The regression tests, each with the fix it tests (tests.log names, KUnit
+# names in the console).  Order: the patches.
+REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
+0001:iommufd_dirty_inside.huge_1m.read_ends_inside
+0002:iommufd_dirty_inside.contig_4k.read_starts_inside
+0002:iommufd_dirty_inside.huge_1m.read_starts_inside
+0003:kunit:unaligned_start
+0003:kunit:ragged_end
+0004:iommufd_dirty_inside.contig_4k.page_size_not_power_of_2
+0004:iommufd_dirty_inside.huge_1m.page_size_not_power_of_2
+0005:iommufd_dirty_inside.contig_4k.read_only_bitmap
+0005:iommufd_dirty_inside.huge_1m.read_only_bitmap
+0006:iommufd_dirty_inside.contig_4k.read_in_two_parts
+0006:iommufd_dirty_inside.huge_1m.read_in_two_parts
+0007:iommufd_dirty_inside.contig_4k.read_across_a_hole
+0007:iommufd_dirty_inside.huge_1m.read_across_a_hole"
+
+# result <guest out> <test>: pass, FAIL, or timeout (never finished)
+result() {
+	local out=$1 t=$2
+	case $t in
+	kunit:*)
+		t=${t#kunit:}
+		out=$out/kunit
+		if grep -qE "^ *ok [0-9]+ $t\$" "$out/console.log"; then echo pass
+		elif grep -qE "^ *not ok [0-9]+ $t( |\$)" "$out/console.log"; then
+			grep -qE "# $t: .*timed out" "$out/console.log" && echo timeout || echo FAIL
+		else echo "timeout"; fi ;;
+	*)
+		if grep -qE "^ok [0-9]+ $t\$" "$out/tests.log"; then echo pass
+		elif grep -qE "^not ok [0-9]+ $t" "$out/tests.log"; then echo FAIL
+		else echo "timeout"; fi ;;
+	esac
+}
+
+# test_boots <obj> <out>: the selftests (KUnit off), then KUnit alone in
+# <out>/kunit: a spinning KUnit case would otherwise take the CPUs the
+# selftests need.  The guest's timeouts end a kernel that never finishes.
+test_boots() {
+	mkdir -p "$2/kunit"
+	cp "$F/guest/initramfs.cpio" "$2/initramfs.cpio"
+	cp "$F/guest/initramfs.cpio" "$2/kunit/initramfs.cpio"
+	FIXES_TIMEOUT=${BISECT_TIMEOUT:-600} boot "$1" "$2" inside kunit.enable=0
+	FIXES_TIMEOUT=${BISECT_KUNIT_TIMEOUT:-240} boot "$1" "$2/kunit" kunit \
+		kunit.timeout=30 kunit.filter_glob=iova_bitmap_edge
+}
+
+# A kernel of a branch of $T: build it incrementally in <obj>, boot it
+bisect_kernel() { # branch obj out
+	local start
+	g checkout -q -f "$1"
+	SRC=$T FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$2" 2>/dev/null
+	start=$(date +%s)
+	SRC=$T OBJ=$2 kmake bzImage >"$3.build.log" 2>&1 || { tail -20 "$3.build.log"; die "$1 does not build"; }
+	log "$1 built in $(( $(date +%s) - start ))s; booting"
+	test_boots "$2" "$3"
+}
+
+do_bisect() {
+	local fixes tests p k row
+	g rev-parse -q --verify fixes >/dev/null || do_series
+	g checkout -q -f fixes
+	[ -f "$F/guest/initramfs.cpio" ] || initramfs "$T" "$F/guest"
+	tests=$(patches 1 9 | grep -E '^000[89]-')
+	fixes=$(echo "$REGRESSION" | cut -d: -f1 | sort -u)
+	# stock: the base plus the tests only
+	g checkout -q -f -B bisect-stock base
+	for p in $tests; do commit_patch "$p"; done
+	bisect_kernel bisect-stock "$F/bisect-obj" "$F/bisect/stock"
+	for k in $fixes; do
+		p=$(patches "$k" "$k")
+		g checkout -q -f -B "bisect-$k" bisect-stock
+		commit_patch "$p" || die "$p does not apply alone to stock + tests"
+		bisect_kernel "bisect-$k" "$F/bisect-obj" "$F/bisect/$k"
+	done
+	g checkout -q -f fixes
+	echo
+	echo "| test | fix | stock $version | stock + that fix |"
+	echo "|---|---|---|---|"
+	echo "$REGRESSION" | while IFS=: read -r k t rest; do
+		[ -n "$rest" ] && t="$t:$rest"
+		row="$(result "$F/bisect/stock" "$t") | $(result "$F/bisect/$k" "$t")"
+		echo "| ${t#kunit:} | $k $(subject "$(patches "$k" "$k")" | cut -c1-60) | $row |"
+	done | tee "$F/bisect.md"
+}
+
+do_history() {
+	local tree d k0 t row
+	g rev-parse -q --verify fixes >/dev/null || do_series
+	[ -f "$F/guest/initramfs.cpio" ] || { g checkout -q -f fixes; initramfs "$T" "$F/guest"; }
+	[ -f "$F/bisect/stock/tests.log" ] || do_bisect >/dev/null
+	k0=$(patches 9 9)
+	for tree in 7.2.13 7.3-rc7; do
+		d=$(old_tree "$tree")
+		git -C "$d" checkout -q -f -B history base
+		# The KUnit test, where it applies (it is the only kernel part).
+		if git -C "$d" apply --index "$REPO/patches/$k0" 2>/dev/null; then
+			git -C "$d" -c user.name="$name" -c user.email="$email" commit -q -m "kunit test"
+		fi
+		SRC=$d KCONFIG_TOLERANT=1 FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$F/history-obj/$tree" 2>/dev/null
+		SRC=$d OBJ=$F/history-obj/$tree kmake bzImage >"$F/history-$tree.log" 2>&1 ||
+			{ tail -20 "$F/history-$tree.log"; die "$tree does not build"; }
+		test_boots "$F/history-obj/$tree" "$F/history/$tree"
+	done
+	echo
+	echo "| test | 7.2.13 | 7.3-rc7 | 7.3.4 |"
+	echo "|---|---|---|---|"
+	echo "$REGRESSION" | while IFS=: read -r k t rest; do
+		[ -n "$rest" ] && t="$t:$rest"
+		row="$(result "$F/history/7.2.13" "$t") | $(result "$F/history/7.3-rc7" "$t") | $(result "$F/bisect/stock" "$t")"
+		echo "| ${t#kunit:} | $row |"
+	done | tee "$F/history.md"
+}
+
+for s in $steps; do
+	case $s in
+	series) do_series ;;
+	build) do_build ;;
+	boot) do_boot ;;
+	backport) do_backport ;;
+	bisect) do_bisect ;;
+	history) do_history ;;
+	*) die "unknown step $s" ;;
+	esac
+done
