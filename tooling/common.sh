@@ -104,3 +104,21 @@ private_apt_lists() {
 	done >"$APT_DIR/sources.list"
 	apt-get "${APT_CONF[@]}" -qq update >&2 || die "apt-get update of $* failed"
 }
+
+# git_tree <src> <dir> <message>: <dir> becomes a git repository holding a
+# copy of the tree <src>, one commit tagged "base" (the author is $name
+# <$email>, as the caller set them).  Debian's unpack stamps stay out.
+git_tree() {
+	local src=$1 dir=$2 msg=$3
+	rm -rf "$dir"
+	mkdir -p "$(dirname "$dir")"
+	cp -a "$src" "$dir"
+	chmod -R u+w "$dir"
+	rm -f "$dir/.base-version" "$dir/.version" "$dir/changelog.Debian.gz"
+	git -C "$dir" init -q -b base-branch
+	# -f: Debian's top-level .gitignore ignores everything but debian/.
+	git -C "$dir" add -A -f
+	GIT_AUTHOR_DATE="2024-11-17T00:00:00Z" GIT_COMMITTER_DATE="2024-11-17T00:00:00Z" \
+		git -C "$dir" -c user.name="$name" -c user.email="$email" commit -q -m "$msg"
+	git -C "$dir" tag base
+}

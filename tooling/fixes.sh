@@ -62,15 +62,8 @@ subject() { sed -n 's/^Subject: \(\[[^]]*\] \)\{0,1\}//p' "$REPO/patches/$1"; }
 base_tree() {
 	if [ "$(cat "$F/base-version" 2>/dev/null)" != "$version" ] || ! g rev-parse -q --verify base >/dev/null; then
 		log "committing the clean $version tree in $T (once)"
-		rm -rf "$T" "$F/obj"
-		cp -a "$BASE" "$T"
-		chmod -R u+w "$T"
-		rm -f "$T/.base-version"
-		g init -q -b base-branch
-		g add -A -f
-		GIT_AUTHOR_DATE="2024-11-17T00:00:00Z" GIT_COMMITTER_DATE="2024-11-17T00:00:00Z" \
-			g commit -q -m "Linux $version (Debian $BASE_PKG)"
-		g tag base
+		rm -rf "$F/obj"
+		git_tree "$BASE" "$T" "Linux $version (Debian $BASE_PKG)"
 		echo "$version" >"$F/base-version"
 	fi
 }
@@ -128,6 +121,12 @@ do_build() {
 	for c in $(g rev-list --reverse base..fixes); do
 		n=$((n + 1))
 		g checkout -q -f "$c"
+		# A commit that only touches the selftests builds no kernel object.
+		if ! g diff --name-only "$c^" "$c" | grep -qv '^tools/'; then
+			printf 'built %2d/%d: tools/ only (the selftest is built by boot): %s\n' \
+				"$n" "$total" "$(g log -1 --format=%s "$c")" >&2
+			continue
+		fi
 		start=$(date +%s)
 		SRC=$T OBJ=$F/obj kmake olddefconfig >/dev/null
 		SRC=$T OBJ=$F/obj kmake bzImage 2>&1 | tee "$F/build-$n.log" | kbuild_progress "$start"
@@ -184,15 +183,7 @@ old_tree() {
 	src=$("$REPO/tooling/fetch-tree.sh" "$1")
 	if ! git -C "$d" rev-parse -q --verify base >/dev/null 2>&1; then
 		log "committing Debian's $1 tree in $d (once)"
-		rm -rf "$d"
-		mkdir -p "$F/old"
-		cp -a "$src" "$d"
-		chmod -R u+w "$d"
-		rm -f "$d/.version" "$d/changelog.Debian.gz"
-		git -C "$d" init -q -b base-branch
-		git -C "$d" add -A -f
-		git -C "$d" -c user.name="$name" -c user.email="$email" commit -q -m "$(cat "$src/.version")"
-		git -C "$d" tag base
+		git_tree "$src" "$d" "$(cat "$src/.version")"
 	fi
 	echo "$d"
 }

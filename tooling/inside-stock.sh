@@ -1,6 +1,6 @@
 #!/bin/bash
 # make inside-stock: run the iommufd_dirty_inside selftest (reads that
-# start or end inside a dirty IOPTE, patches/0023) on stock 7.3's library
+# start or end inside a dirty IOPTE, patches/0008) on stock 7.3's library
 # and on ours, and print both results.  Stock: the kernel of make
 # vfio-stock (tooling/stock-kernel.sh); ours: the test kernel (build/obj).
 # Expected: stock fails read_starts_inside (the record is dropped, the

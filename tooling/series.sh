@@ -29,16 +29,8 @@ g() { git -C "$T" -c user.name="$name" -c user.email="$email" -c gc.auto=0 -c ma
 # 1. The base, committed once.
 if [ "$(cat "$S/base-version" 2>/dev/null)" != "$version" ] || ! g rev-parse -q --verify base >/dev/null; then
 	log "committing the base tree $version in $T (once, a minute or two)"
-	rm -rf "$T" "$S/obj" "$S/matrix"
-	cp -a "$BASE" "$T"
-	chmod -R u+w "$T"
-	rm -f "$T/.base-version"
-	g init -q -b base-branch
-	# -f: Debian's top-level .gitignore ignores everything but debian/.
-	g add -A -f
-	GIT_AUTHOR_DATE="2024-11-17T00:00:00Z" GIT_COMMITTER_DATE="2024-11-17T00:00:00Z" \
-		g commit -q -m "Linux $version (Debian $BASE_PKG)"
-	g tag base
+	rm -rf "$S/obj" "$S/matrix"
+	git_tree "$BASE" "$T" "Linux $version (Debian $BASE_PKG)"
 	echo "$version" >"$S/base-version"
 fi
 
