@@ -247,18 +247,19 @@ REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
 
 # result <guest out> <test>: pass, FAIL, or timeout (never finished)
 result() {
-	local out=$1 t=$2
+	local out=$1 t=$2 log
 	case $t in
 	kunit:*)
 		t=${t#kunit:}
-		out=$out/kunit
-		if grep -qE "^ *ok [0-9]+ $t\$" "$out/console.log"; then echo pass
-		elif grep -qE "^ *not ok [0-9]+ $t( |\$)" "$out/console.log"; then
-			grep -qE "# $t: .*timed out" "$out/console.log" && echo timeout || echo FAIL
+		log=$(tr -d '\r' <"$out/kunit/console.log")
+		if grep -qE "^ *ok [0-9]+ $t\$" <<<"$log"; then echo pass
+		elif grep -qE "^ *not ok [0-9]+ $t( |\$)" <<<"$log"; then
+			grep -qE "# $t: .*timed out" <<<"$log" && echo timeout || echo FAIL
 		else echo "timeout"; fi ;;
 	*)
-		if grep -qE "^ok [0-9]+ $t\$" "$out/tests.log"; then echo pass
-		elif grep -qE "^not ok [0-9]+ $t" "$out/tests.log"; then echo FAIL
+		log=$(tr -d '\r' <"$out/tests.log")
+		if grep -qE "^ok [0-9]+ $t\$" <<<"$log"; then echo pass
+		elif grep -qE "^not ok [0-9]+ $t\$" <<<"$log"; then echo FAIL
 		else echo "timeout"; fi ;;
 	esac
 }
