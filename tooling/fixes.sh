@@ -287,6 +287,7 @@ bisect_kernel() { # branch obj out
 	g checkout -q -f "$1"
 	SRC=$T FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$2" 2>/dev/null
 	start=$(date +%s)
+	mkdir -p "$3"
 	SRC=$T OBJ=$2 kmake bzImage >"$3.build.log" 2>&1 || { tail -20 "$3.build.log"; die "$1 does not build"; }
 	log "$1 built in $(( $(date +%s) - start ))s; booting"
 	test_boots "$2" "$3"
