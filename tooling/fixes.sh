@@ -281,9 +281,12 @@ test_boots() {
 		kunit.timeout=30 kunit.filter_glob=iova_bitmap_edge
 }
 
-# A kernel of a branch of $T: build it incrementally in <obj>, boot it
+# A kernel of a branch of $T: build it incrementally in <obj>, boot it;
+# kept when <out>/done says that branch's commit was already run.
 bisect_kernel() { # branch obj out
 	local start
+	[ "$(cat "$3/done" 2>/dev/null)" = "$(g rev-parse "$1^{tree}")" ] && [ -z "${FIXES_RERUN:-}" ] &&
+		{ log "$1: results of $(cat "$3/done") kept (FIXES_RERUN=1 runs it again)"; return; }
 	g checkout -q -f "$1"
 	SRC=$T FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$2" 2>/dev/null
 	start=$(date +%s)
@@ -291,6 +294,7 @@ bisect_kernel() { # branch obj out
 	SRC=$T OBJ=$2 kmake bzImage >"$3.build.log" 2>&1 || { tail -20 "$3.build.log"; die "$1 does not build"; }
 	log "$1 built in $(( $(date +%s) - start ))s; booting"
 	test_boots "$2" "$3"
+	g rev-parse "$1^{tree}" >"$3/done"
 }
 
 do_bisect() {
@@ -307,7 +311,16 @@ do_bisect() {
 	for k in $fixes; do
 		p=$(patches "$k" "$k")
 		g checkout -q -f -B "bisect-$k" bisect-stock
-		commit_patch "$p" || die "$p does not apply alone to stock + tests"
+		# A fix written on top of the ones before it may need patch(1)'s
+		# fuzz to apply alone (0002's context holds 0001's lines).
+		if ! commit_patch "$p" 2>/dev/null; then
+			g reset -q --hard
+			patch -d "$T" -p1 -s -F3 --no-backup-if-mismatch <"$REPO/patches/$p" ||
+				die "$p does not apply alone to stock + tests"
+			g add -A
+			message "$REPO/patches/$p" | g commit -q -s -F -
+			log "$p applied alone with patch -F3"
+		fi
 		bisect_kernel "bisect-$k" "$F/bisect-obj" "$F/bisect/$k"
 	done
 	g checkout -q -f fixes
