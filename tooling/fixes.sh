@@ -4,6 +4,7 @@
 #   fixes.sh [series] [build] [boot] [backport]   (make fixes: all four)
 #   fixes.sh bisect                                (make fixes-bisect)
 #   fixes.sh history                               (make fixes-history)
+#   fixes.sh tables                                (both tables, from the logs)
 #
 # series    a git tree of the clean 7.3.4 ($F/src, tag "base"), one branch
 #           per group of tooling/fixes/groups and "fixes" with all of
@@ -239,6 +240,8 @@ REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
 0001:iommufd_dirty_inside.huge_1m.read_ends_inside
 0002:iommufd_dirty_inside.contig_4k.read_starts_inside
 0002:iommufd_dirty_inside.huge_1m.read_starts_inside
+0002:iommufd_dirty_inside.contig_4k.read_starts_inside_no_clear
+0002:iommufd_dirty_inside.huge_1m.read_starts_inside_no_clear
 0003:kunit:unaligned_start
 0003:kunit:ragged_end
 0004:iommufd_dirty_inside.contig_4k.page_size_not_power_of_2
@@ -253,6 +256,7 @@ REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
 # result <guest out> <test>: pass, FAIL, or timeout (never finished)
 result() {
 	local out=$1 t=$2 log
+	[ -f "$out/tests.log" ] || { echo "not run"; return; }
 	case $t in
 	kunit:*)
 		t=${t#kunit:}
@@ -297,8 +301,32 @@ bisect_kernel() { # branch obj out
 	g rev-parse "$1^{tree}" >"$3/done"
 }
 
+bisect_table() {
+	local k t rest row
+	echo
+	echo "| test | fix | stock $version | stock + that fix |"
+	echo "|---|---|---|---|"
+	echo "$REGRESSION" | while IFS=: read -r k t rest; do
+		[ -n "$rest" ] && t="$t:$rest"
+		row="$(result "$F/bisect/stock" "$t") | $(result "$F/bisect/$k" "$t")"
+		echo "| ${t#kunit:} | $k $(subject "$(patches "$k" "$k")" | cut -c1-60) | $row |"
+	done | tee "$F/bisect.md"
+}
+
+history_table() {
+	local k t rest row
+	echo
+	echo "| test | 7.2.13 | 7.3-rc7 | 7.3.4 |"
+	echo "|---|---|---|---|"
+	echo "$REGRESSION" | while IFS=: read -r k t rest; do
+		[ -n "$rest" ] && t="$t:$rest"
+		row="$(result "$F/history/7.2.13" "$t") | $(result "$F/history/7.3-rc7" "$t") | $(result "$F/bisect/stock" "$t")"
+		echo "| ${t#kunit:} | $row |"
+	done | tee "$F/history.md"
+}
+
 do_bisect() {
-	local fixes tests p k row
+	local fixes tests p k
 	g rev-parse -q --verify fixes >/dev/null || do_series
 	g checkout -q -f fixes
 	[ -f "$F/guest/initramfs.cpio" ] || initramfs "$T" "$F/guest"
@@ -324,14 +352,7 @@ do_bisect() {
 		bisect_kernel "bisect-$k" "$F/bisect-obj" "$F/bisect/$k"
 	done
 	g checkout -q -f fixes
-	echo
-	echo "| test | fix | stock $version | stock + that fix |"
-	echo "|---|---|---|---|"
-	echo "$REGRESSION" | while IFS=: read -r k t rest; do
-		[ -n "$rest" ] && t="$t:$rest"
-		row="$(result "$F/bisect/stock" "$t") | $(result "$F/bisect/$k" "$t")"
-		echo "| ${t#kunit:} | $k $(subject "$(patches "$k" "$k")" | cut -c1-60) | $row |"
-	done | tee "$F/bisect.md"
+	bisect_table
 }
 
 do_history() {
@@ -352,14 +373,7 @@ do_history() {
 			{ tail -20 "$F/history-$tree.log"; die "$tree does not build"; }
 		test_boots "$F/history-obj/$tree" "$F/history/$tree"
 	done
-	echo
-	echo "| test | 7.2.13 | 7.3-rc7 | 7.3.4 |"
-	echo "|---|---|---|---|"
-	echo "$REGRESSION" | while IFS=: read -r k t rest; do
-		[ -n "$rest" ] && t="$t:$rest"
-		row="$(result "$F/history/7.2.13" "$t") | $(result "$F/history/7.3-rc7" "$t") | $(result "$F/bisect/stock" "$t")"
-		echo "| ${t#kunit:} | $row |"
-	done | tee "$F/history.md"
+	history_table
 }
 
 for s in $steps; do
@@ -370,6 +384,7 @@ for s in $steps; do
 	backport) do_backport ;;
 	bisect) do_bisect ;;
 	history) do_history ;;
+	tables) bisect_table; history_table ;;
 	*) die "unknown step $s" ;;
 	esac
 done
