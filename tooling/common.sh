@@ -116,6 +116,10 @@ git_tree() {
 	chmod -R u+w "$dir"
 	rm -f "$dir/.base-version" "$dir/.version" "$dir/changelog.Debian.gz"
 	git -C "$dir" init -q -b base-branch
+	# No automatic gc: a detached repack while the tree is cloned or
+	# checked out makes that fail ("failed to copy file ... objects").
+	git -C "$dir" config gc.auto 0
+	git -C "$dir" config maintenance.auto false
 	# -f: Debian's top-level .gitignore ignores everything but debian/.
 	git -C "$dir" add -A -f
 	GIT_AUTHOR_DATE="2024-11-17T00:00:00Z" GIT_COMMITTER_DATE="2024-11-17T00:00:00Z" \
