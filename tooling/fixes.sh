@@ -301,28 +301,29 @@ bisect_kernel() { # branch obj out
 	g rev-parse "$1^{tree}" >"$3/done"
 }
 
-bisect_table() {
-	local k t rest row
+# table <md> <heading> <dir>...: a row per regression test, its fix, and
+# its result in each <dir> ("%k" in a <dir> stands for that fix's number)
+table() {
+	local md=$1 head=$2 k t rest row d
+	shift 2
 	echo
-	echo "| test | fix | stock $version | stock + that fix |"
-	echo "|---|---|---|---|"
+	echo "| test | fix | $head |"
+	echo "|---|---|$(printf -- '---|%.0s' "$@")"
 	echo "$REGRESSION" | while IFS=: read -r k t rest; do
 		[ -n "$rest" ] && t="$t:$rest"
-		row="$(result "$F/bisect/stock" "$t") | $(result "$F/bisect/$k" "$t")"
-		echo "| ${t#kunit:} | $k $(subject "$(patches "$k" "$k")" | cut -c1-60) | $row |"
-	done | tee "$F/bisect.md"
+		row="| ${t#kunit:} | $k $(subject "$(patches "$k" "$k")" | cut -c1-50)"
+		for d in "$@"; do row="$row | $(result "${d//%k/$k}" "$t")"; done
+		echo "$row |"
+	done | tee "$md"
+}
+
+bisect_table() {
+	table "$F/bisect.md" "stock $version | stock + that fix" "$F/bisect/stock" "$F/bisect/%k"
 }
 
 history_table() {
-	local k t rest row
-	echo
-	echo "| test | 7.2.13 | 7.3-rc7 | 7.3.4 |"
-	echo "|---|---|---|---|"
-	echo "$REGRESSION" | while IFS=: read -r k t rest; do
-		[ -n "$rest" ] && t="$t:$rest"
-		row="$(result "$F/history/7.2.13" "$t") | $(result "$F/history/7.3-rc7" "$t") | $(result "$F/bisect/stock" "$t")"
-		echo "| ${t#kunit:} | $row |"
-	done | tee "$F/history.md"
+	table "$F/history.md" "7.2.13 | 7.3-rc7 | 7.3.4" \
+		"$F/history/7.2.13" "$F/history/7.3-rc7" "$F/bisect/stock"
 }
 
 do_bisect() {
