@@ -4,7 +4,7 @@
 # kernel log.  Exit status 0 when the step passed and the log is clean.
 #   make race-soak [RACE_SECONDS=n]: iommufd_dirty_race alone, 600 s by
 #     default (make check runs it for 20 s): a race that needs minutes to
-#     show, such as patches/0016's, shows here.
+#     show, such as patches/0017's, shows here.
 #   make migrate [MIGRATE_CASES=name,name]: QEMU live migration with an
 #     mdirty mdev (tooling/guest/migrate_test.c).
 . "$(dirname "$0")/common.sh"

@@ -52,7 +52,7 @@ rm -f "$BUILD/guest/check/counts"
 "$REPO/tooling/results.py" "$BUILD/guest/check" \
 	--tap harness="$R/harness.tap" --tap gates="$R/gates.tap" \
 	--tap walker="$R/walker.tap" --tap kconfig-proof="$R/kconfig.tap" --tap matrix="$R/matrix.tap" \
-	--kunit --kunit-suites "$KUNIT_SUITES" \
+	--kunit --kunit-suites "$KUNIT_SUITES,io-pgtable-arm-test" \
 	--steps demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,migrate,pin_balance,kmemleak | tee "$R/table" || true
 
 read -r passed failed <"$BUILD/guest/check/counts" || { passed=0 failed=1; }

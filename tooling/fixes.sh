@@ -163,7 +163,7 @@ boot() {
 }
 
 do_boot() {
-	local out=$F/guest pass fail kpass kfail
+	local out=$F/guest pass fail kpass kfail log
 	[ -f "$F/obj/arch/x86/boot/bzImage" ] || do_build
 	g checkout -q -f fixes
 	SRC=$T FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$F/obj"
@@ -174,12 +174,14 @@ do_boot() {
 	boot "$F/obj" "$out" fixes
 	pass=$(grep -c '^ok ' "$out/tests.log" || true)
 	fail=$(grep -c '^not ok ' "$out/tests.log" || true)
-	kpass=$(grep -c '^ *ok [0-9]* iova_bitmap_edge' "$out/console.log" || true)
-	kfail=$(grep -c '^ *not ok [0-9]* iova_bitmap_edge' "$out/console.log" || true)
+	# The KUnit suites of the fixes: their cases, and the suites' lines
+	log=$(tr -d '\r' <"$out/console.log")
+	kpass=$(grep -cE "^ +ok [0-9]+ ($KUNIT_CASES)\$" <<<"$log" || true)
+	kfail=$(grep -cE "^ *not ok [0-9]+ ($KUNIT_CASES|$KUNIT_FIXES)( |\$)" <<<"$log" || true)
 	grep -E '^# (PASSED|FAILED|Totals)|^not ok ' "$out/tests.log" >&2 || true
-	grep -E '^ *(not )?ok [0-9]+ (aligned|unaligned_start|ragged_end|iova_bitmap_edge)' "$out/console.log" >&2 || true
-	echo "fixes kernel: iommufd selftest $pass ok, $fail not ok (pin balance included); KUnit iova_bitmap_edge $kpass ok, $kfail not ok"
-	[ "$fail" = 0 ] && [ "$kfail" = 0 ] && [ "$pass" -gt 100 ] && [ "$kpass" -ge 1 ] ||
+	grep -E "^ *(not )?ok [0-9]+ ($KUNIT_CASES|$KUNIT_FIXES)( |\$)" <<<"$log" >&2 || true
+	echo "fixes kernel: iommufd selftest $pass ok, $fail not ok (pin balance included); KUnit $kpass cases ok, $kfail not ok"
+	[ "$fail" = 0 ] && [ "$kfail" = 0 ] && [ "$pass" -gt 100 ] && [ "$kpass" -ge 6 ] ||
 		die "the fixes kernel fails (logs in $out)"
 }
 
@@ -234,6 +236,13 @@ do_backport() {
 	done
 }
 
+# The patches that add the regression tests: they go onto stock for the
+# bisect, and the kernel ones onto the older trees for the history.
+TEST_PATCHES="0008 0009 0013"
+# The KUnit suites the fixes kernel runs, and their cases
+KUNIT_FIXES="iova_bitmap_edge|io-pgtable-arm-test"
+KUNIT_CASES="aligned|unaligned_start|ragged_end|arm_lpae_do_selftests|arm_lpae_dirty_read_starts_inside_block|arm_lpae_dirty_read_part_of_block"
+
 # The regression tests, each with the fix it tests (tests.log names, KUnit
 # names in the console).  Order: the patches.
 REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
@@ -242,8 +251,8 @@ REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
 0002:iommufd_dirty_inside.huge_1m.read_starts_inside
 0002:iommufd_dirty_inside.contig_4k.read_starts_inside_no_clear
 0002:iommufd_dirty_inside.huge_1m.read_starts_inside_no_clear
-0003:kunit:unaligned_start
-0003:kunit:ragged_end
+0003:kunit:iova_bitmap_edge.unaligned_start
+0003:kunit:iova_bitmap_edge.ragged_end
 0004:iommufd_dirty_inside.contig_4k.page_size_not_power_of_2
 0004:iommufd_dirty_inside.huge_1m.page_size_not_power_of_2
 0005:iommufd_dirty_inside.contig_4k.read_only_bitmap
@@ -251,21 +260,26 @@ REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
 0006:iommufd_dirty_inside.contig_4k.read_in_two_parts
 0006:iommufd_dirty_inside.huge_1m.read_in_two_parts
 0007:iommufd_dirty_inside.contig_4k.read_across_a_hole
-0007:iommufd_dirty_inside.huge_1m.read_across_a_hole"
+0007:iommufd_dirty_inside.huge_1m.read_across_a_hole
+0010:kunit:io-pgtable-arm-test.arm_lpae_dirty_read_part_of_block
+0011:kunit:io-pgtable-arm-test.arm_lpae_dirty_read_starts_inside_block"
 
-# result <guest out> <test>: pass, FAIL, or timeout (never finished)
+# result <guest out> <test>: pass, FAIL, timeout (never finished) or
+# not run.  A KUnit case has a boot of its own, in <guest out>/kunit/<case>.
 result() {
 	local out=$1 t=$2 log
-	[ -f "$out/tests.log" ] || { echo "not run"; return; }
 	case $t in
 	kunit:*)
 		t=${t#kunit:}
-		log=$(tr -d '\r' <"$out/kunit/console.log")
+		[ -f "$out/kunit/$t/console.log" ] || { echo "not run"; return; }
+		log=$(tr -d '\r' <"$out/kunit/$t/console.log")
+		t=${t#*.}
 		if grep -qE "^ *ok [0-9]+ $t\$" <<<"$log"; then echo pass
 		elif grep -qE "^ *not ok [0-9]+ $t( |\$)" <<<"$log"; then
 			grep -qE "# $t: .*timed out" <<<"$log" && echo timeout || echo FAIL
 		else echo "timeout"; fi ;;
 	*)
+		[ -f "$out/tests.log" ] || { echo "not run"; return; }
 		log=$(tr -d '\r' <"$out/tests.log")
 		if grep -qE "^ok [0-9]+ $t\$" <<<"$log"; then echo pass
 		elif grep -qE "^not ok [0-9]+ $t\$" <<<"$log"; then echo FAIL
@@ -273,21 +287,38 @@ result() {
 	esac
 }
 
-# test_boots <obj> <out>: the selftests (KUnit off), then KUnit alone in
-# <out>/kunit: a spinning KUnit case would otherwise take the CPUs the
-# selftests need.  The guest's timeouts end a kernel that never finishes.
+# test_boots <obj> <out> <test>...: a boot of the selftests (KUnit off)
+# if <test>s has one, then a boot per KUnit case in <out>/kunit/<case>:
+# a case that spins (0003's, on stock) hangs its kernel, and would hide
+# the cases after it and take the CPUs the selftests need.  The guest's
+# timeouts end a kernel that never finishes.
 test_boots() {
-	mkdir -p "$2/kunit"
-	cp "$F/guest/initramfs.cpio" "$2/initramfs.cpio"
-	cp "$F/guest/initramfs.cpio" "$2/kunit/initramfs.cpio"
-	FIXES_TIMEOUT=${BISECT_TIMEOUT:-600} boot "$1" "$2" inside kunit.enable=0
-	FIXES_TIMEOUT=${BISECT_KUNIT_TIMEOUT:-240} boot "$1" "$2/kunit" kunit \
-		kunit.timeout=30 kunit.filter_glob=iova_bitmap_edge
+	local obj=$1 out=$2 t
+	shift 2
+	rm -rf "$out"
+	mkdir -p "$out"
+	if printf '%s\n' "$@" | grep -qv '^kunit:'; then
+		cp "$F/guest/initramfs.cpio" "$out/initramfs.cpio"
+		FIXES_TIMEOUT=${BISECT_TIMEOUT:-600} boot "$obj" "$out" inside kunit.enable=0
+	fi
+	for t in "$@"; do
+		case $t in kunit:*) ;; *) continue ;; esac
+		t=${t#kunit:}
+		mkdir -p "$out/kunit/$t"
+		cp "$F/guest/initramfs.cpio" "$out/kunit/$t/initramfs.cpio"
+		FIXES_TIMEOUT=${BISECT_KUNIT_TIMEOUT:-150} boot "$obj" "$out/kunit/$t" kunit \
+			kunit.timeout=30 kunit.filter_glob="$t"
+	done
 }
 
-# A kernel of a branch of $T: build it incrementally in <obj>, boot it;
-# kept when <out>/done says that branch's commit was already run.
-bisect_kernel() { # branch obj out
+# tests_of <fix number>|all: the regression tests of that fix, or all
+tests_of() {
+	echo "$REGRESSION" | awk -F: -v k="$1" 'k == "all" || $1 == k { sub(/^[^:]*:/, ""); print }'
+}
+
+# A kernel of a branch of $T: build it incrementally in <obj>, boot it
+# for <test>s; kept when <out>/done says that branch's tree already ran.
+bisect_kernel() { # branch obj out test...
 	local start
 	[ "$(cat "$3/done" 2>/dev/null)" = "$(g rev-parse "$1^{tree}")" ] && [ -z "${FIXES_RERUN:-}" ] &&
 		{ log "$1: results of $(cat "$3/done") kept (FIXES_RERUN=1 runs it again)"; return; }
@@ -297,7 +328,7 @@ bisect_kernel() { # branch obj out
 	mkdir -p "$3"
 	SRC=$T OBJ=$2 kmake bzImage >"$3.build.log" 2>&1 || { tail -20 "$3.build.log"; die "$1 does not build"; }
 	log "$1 built in $(( $(date +%s) - start ))s; booting"
-	test_boots "$2" "$3"
+	test_boots "$2" "$3" "${@:4}"
 	g rev-parse "$1^{tree}" >"$3/done"
 }
 
@@ -331,12 +362,13 @@ do_bisect() {
 	g rev-parse -q --verify fixes >/dev/null || do_series
 	g checkout -q -f fixes
 	[ -f "$F/guest/initramfs.cpio" ] || initramfs "$T" "$F/guest"
-	tests=$(patches 1 9 | grep -E '^000[89]-')
+	tests=$(for k in $TEST_PATCHES; do patches "$k" "$k"; done)
 	fixes=$(echo "$REGRESSION" | cut -d: -f1 | sort -u)
 	# stock: the base plus the tests only
 	g checkout -q -f -B bisect-stock base
 	for p in $tests; do commit_patch "$p"; done
-	bisect_kernel bisect-stock "$F/bisect-obj" "$F/bisect/stock"
+	# shellcheck disable=SC2046 # one word per test
+	bisect_kernel bisect-stock "$F/bisect-obj" "$F/bisect/stock" $(tests_of all)
 	for k in $fixes; do
 		p=$(patches "$k" "$k")
 		g checkout -q -f -B "bisect-$k" bisect-stock
@@ -350,29 +382,47 @@ do_bisect() {
 			message "$REPO/patches/$p" | g commit -q -s -F -
 			log "$p applied alone with patch -F3"
 		fi
-		bisect_kernel "bisect-$k" "$F/bisect-obj" "$F/bisect/$k"
+		# shellcheck disable=SC2046
+		bisect_kernel "bisect-$k" "$F/bisect-obj" "$F/bisect/$k" $(tests_of "$k")
 	done
 	g checkout -q -f fixes
 	bisect_table
 }
 
 do_history() {
-	local tree d k0 t row
+	local tree d k p out
 	g rev-parse -q --verify fixes >/dev/null || do_series
 	[ -f "$F/guest/initramfs.cpio" ] || { g checkout -q -f fixes; initramfs "$T" "$F/guest"; }
 	[ -f "$F/bisect/stock/tests.log" ] || do_bisect >/dev/null
-	k0=$(patches 9 9)
 	for tree in 7.2.13 7.3-rc7; do
 		d=$(old_tree "$tree")
+		out=$F/history/$tree
 		git -C "$d" checkout -q -f -B history base
-		# The KUnit test, where it applies (it is the only kernel part).
-		if git -C "$d" apply --index "$REPO/patches/$k0" 2>/dev/null; then
-			git -C "$d" -c user.name="$name" -c user.email="$email" commit -q -m "kunit test"
+		# The KUnit tests, where they apply (the selftest runs from the
+		# fixes tree's initramfs).
+		for k in $TEST_PATCHES; do
+			p=$(patches "$k" "$k")
+			grep -q '^diff --git a/tools/' "$REPO/patches/$p" && continue
+			if git -C "$d" apply --index "$REPO/patches/$p" 2>/dev/null; then
+				message "$REPO/patches/$p" |
+					git -C "$d" -c user.name="$name" -c user.email="$email" commit -q -F -
+			else
+				log "$tree: $p does not apply; its cases are not run"
+			fi
+		done
+		if [ "$(cat "$out/done" 2>/dev/null)" = "$(git -C "$d" rev-parse 'HEAD^{tree}')" ] &&
+			[ -z "${FIXES_RERUN:-}" ]; then
+			log "$tree: results kept (FIXES_RERUN=1 runs it again)"
+			continue
 		fi
 		SRC=$d KCONFIG_TOLERANT=1 FRAGS="base iommufd fixes" "$REPO/tooling/kconfig.sh" "$F/history-obj/$tree" 2>/dev/null
+		log "$tree: building"
 		SRC=$d OBJ=$F/history-obj/$tree kmake bzImage >"$F/history-$tree.log" 2>&1 ||
 			{ tail -20 "$F/history-$tree.log"; die "$tree does not build"; }
-		test_boots "$F/history-obj/$tree" "$F/history/$tree"
+		log "$tree: booting"
+		# shellcheck disable=SC2046 # one word per test
+		test_boots "$F/history-obj/$tree" "$out" $(tests_of all)
+		git -C "$d" rev-parse 'HEAD^{tree}' >"$out/done"
 	done
 	history_table
 }
