@@ -241,7 +241,7 @@ do_backport() {
 TEST_PATCHES="0008 0009 0013"
 # The KUnit suites the fixes kernel runs, and their cases
 KUNIT_FIXES="iova_bitmap_edge|io-pgtable-arm-test"
-KUNIT_CASES="aligned|unaligned_start|ragged_end|arm_lpae_do_selftests|arm_lpae_dirty_read_starts_inside_block|arm_lpae_dirty_read_part_of_block"
+KUNIT_CASES="edge_aligned|edge_unaligned_start|edge_ragged_end|arm_lpae_do_selftests|arm_lpae_dirty_read_starts_inside_block|arm_lpae_dirty_read_part_of_block"
 
 # The regression tests, each with the fix it tests (tests.log names, KUnit
 # names in the console).  Order: the patches.
@@ -251,8 +251,8 @@ REGRESSION="0001:iommufd_dirty_inside.contig_4k.read_ends_inside
 0002:iommufd_dirty_inside.huge_1m.read_starts_inside
 0002:iommufd_dirty_inside.contig_4k.read_starts_inside_no_clear
 0002:iommufd_dirty_inside.huge_1m.read_starts_inside_no_clear
-0003:kunit:iova_bitmap_edge.unaligned_start
-0003:kunit:iova_bitmap_edge.ragged_end
+0003:kunit:iova_bitmap_edge.edge_unaligned_start
+0003:kunit:iova_bitmap_edge.edge_ragged_end
 0004:iommufd_dirty_inside.contig_4k.page_size_not_power_of_2
 0004:iommufd_dirty_inside.huge_1m.page_size_not_power_of_2
 0005:iommufd_dirty_inside.contig_4k.read_only_bitmap
