@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-icount bench-kernel baseline docs \
-	matrix series fixes fixes-bisect fixes-history vfio-stock inside-stock race-soak migrate \
+	matrix series fixes fixes-bisect fixes-history qemu vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
 run:
@@ -112,6 +112,12 @@ fixes-bisect:
 
 fixes-history:
 	@$(T)/fixes.sh history
+
+# Our QEMU: 10.2.2 from Debian's source package with tooling/qemu/patches
+# (VT-d second-stage Access/Dirty emulation behind intel-iommu's x-ssads),
+# TCG-only, cached in build/qemu-build; its intel-iommu qtest.
+qemu:
+	@$(T)/qemu-build.sh --qtest
 
 # The VFIO dirty-report selftest on 7.3's library (plus only the mdirty
 # sample): shows 7.3's hang on ragged reports as a timeout.

@@ -9,6 +9,14 @@ perl kmod valgrind"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 [ "${1:-}" = --docs ] && PKGS="$PKGS python3-sphinx python3-yaml"
 [ "${1:-}" = --series ] && PKGS="$PKGS git python3-ply python3-git"
+# Our QEMU (tooling/fetch-qemu-src.sh, tooling/qemu-build.sh): dpkg-source
+# unpacks Debian's source package; a TCG-only build without default features
+# needs glib, zlib, pkg-config and ninja; the tree is a git work tree; QEMU's
+# configure makes a venv of Debian's python3 (venv, with pip or ensurepip).
+# Meson itself is too old in Debian 12: qemu-build.sh fetches bookworm-
+# backports' one privately; python3-setuptools is what that one depends on.
+[ "${1:-}" = --qemu ] && PKGS="$PKGS dpkg-dev git ninja-build pkg-config
+libglib2.0-dev zlib1g-dev python3-venv python3-setuptools"
 # The other architectures (tooling/arch.sh).  gcc -m32 and its static i386
 # libc come from gcc-12-multilib (libc6-dev-i386 with it), not from the
 # gcc-multilib metapackage: that one only adds the /usr/include/asm symlink
