@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-icount bench-kernel baseline docs \
-	matrix series fixes fixes-bisect fixes-history qemu vfio-stock inside-stock race-soak migrate \
+	matrix series fixes fixes-bisect fixes-history qemu check-hw check-hw-stock vfio-stock inside-stock race-soak migrate \
 	clean distclean
 
 run:
@@ -118,6 +118,16 @@ fixes-history:
 # TCG-only, cached in build/qemu-build; its intel-iommu qtest.
 qemu:
 	@$(T)/qemu-build.sh --qtest
+
+# The real Intel IOMMU driver on our QEMU's emulated VT-d dirty bits: the
+# test kernel on a q35 with intel-iommu,x-ssads=on and an edu device,
+# running tools/testing/selftests/iommu/iommufd_hw_dirty.
+check-hw:
+	@$(T)/check-hw.sh
+
+# The same boot on stock 7.3.4: what the real driver reports there.
+check-hw-stock:
+	@$(T)/check-hw.sh --stock
 
 # The VFIO dirty-report selftest on 7.3's library (plus only the mdirty
 # sample): shows 7.3's hang on ragged reports as a timeout.

@@ -64,6 +64,9 @@ EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommuf
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_dirty_race" "$ST/iommufd_dirty_race.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dirty_report" "$ST/iommufd_vfio_dirty_report.c"
 [ "$GUEST_ARCH" = x86_64 ] && EXTRA="" build "$G/bin/migrate_test" "$REPO/tooling/guest/migrate_test.c"
+# The real-IOMMU dirty test (make check-hw): x86_64 only, the one guest
+# booted on a q35 with an emulated VT-d.
+[ "$GUEST_ARCH" = x86_64 ] && EXTRA="-I$SRC/tools/testing/selftests" build "$G/bin/iommufd_hw_dirty" "$ST/iommufd_hw_dirty.c"
 
 cp "$REPO/tooling/guest/init" "$G/root/init"
 cp "$G"/bin/* "$G/root/bin/"

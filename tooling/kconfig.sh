@@ -4,7 +4,7 @@
 # its content changes, so an unchanged configuration rebuilds nothing.
 . "$(dirname "$0")/common.sh"
 
-FRAGS=${FRAGS:-"base iommufd consumers mdirty debug"}
+FRAGS=${FRAGS:-"base iommufd consumers mdirty hw debug"}
 out=${1:-$OBJ}
 mkdir -p "$out"
 tmp=$(mktemp -d "$BUILD/kconfig.XXXXXX")

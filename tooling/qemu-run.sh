@@ -5,6 +5,8 @@
 # bench: dirty_bench (tooling/bench-kernel.sh sets OBJ and GUEST_OUT).
 # tooling/arch.sh boots the other architectures' kernels (modes arch and
 # kcsan) with QEMU_ARCH=i386|arm64, OBJ and INITRD set.
+# make check-hw (tooling/check-hw.sh) boots our QEMU (QEMU_BIN) as a q35
+# with an emulated IOMMU and a DMA device (QEMU_EXTRA: more arguments).
 # Console (kernel log, KUnit) -> $BUILD/guest/<mode>/console.log
 # Test output (ttyS1)         -> $BUILD/guest/<mode>/tests.log, echoed live.
 . "$(dirname "$0")/common.sh"
@@ -43,7 +45,7 @@ x86_64 | i386)
 	cpu=max
 	[ "${QEMU_ARCH:-x86_64}" = i386 ] && cpu=max,vendor=GenuineIntel
 	image=$OBJ/arch/x86/boot/bzImage
-	machine=(qemu-system-"${QEMU_ARCH:-x86_64}" -accel tcg -cpu "$cpu" -smp 2 -m 3G
+	machine=("${QEMU_BIN:-qemu-system-${QEMU_ARCH:-x86_64}}" -accel tcg -cpu "$cpu" -smp 2 -m 3G
 		 -bios /usr/share/qemu/qboot.rom
 		 -serial file:"$out/console.log" -serial file:"$out/tests.log")
 	console="console=ttyS0"
@@ -60,6 +62,7 @@ arm64)
 *) die "unknown QEMU_ARCH=$QEMU_ARCH" ;;
 esac
 
+read -ra extra <<<"${QEMU_EXTRA:-}"
 log "booting $image ($mode, timeout ${timeout_s}s, logs in $out)"
 start=$(date +%s)
 set +e
@@ -67,7 +70,7 @@ timeout "$timeout_s" "${machine[@]}" \
 	-display none -monitor none -no-reboot \
 	-kernel "$image" -initrd "$initrd" \
 	-append "$console iovamode=$mode $kunit panic=-1 oops=panic loglevel=7 $*" \
-	</dev/null
+	"${extra[@]}" </dev/null
 rc=$?
 set -e
 sleep 1	# let the progress pipeline print the last lines
