@@ -180,7 +180,7 @@ qninja() {
 	start=$(date +%s)
 	set +e
 	CCACHE_BASEDIR=${CCACHE_BASEDIR:-$QB} nice -n 19 ninja -C "$O" -j"$JOBS" "$@" 2>&1 |
-		tee "$out" | qemu_progress "$start"
+		tee "$out" | qemu_progress "$start" >&2
 	rc=${PIPESTATUS[0]}
 	set -e
 	if [ "$rc" != 0 ]; then
