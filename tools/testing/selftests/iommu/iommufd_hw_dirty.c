@@ -897,7 +897,14 @@ FIXTURE_SETUP(hw_dirty)
 	ASSERT_EQ(0, attach(&self->d, self->hwpt_id))
 		TH_LOG("ATTACH_IOMMUFD_PT: %s", strerror(errno));
 	ioas_map(_metadata, &self->d, self->scratch, PG, SCRATCH_IOVA);
-	ioas_map(_metadata, &self->d, self->buf, self->size, self->iova);
+	/*
+	 * One map per IOPTE of the model: AMD v1 maps a physically contiguous
+	 * run (4K pages, or two 2M huge pages) as one larger IOPTE of
+	 * contiguous replicas, whose dirty bit covers the whole run.
+	 */
+	for (i = 0; i < self->npages; i += self->gpp)
+		ioas_map(_metadata, &self->d, self->buf + i * PG,
+			 self->gpp * PG, self->iova + i * PG);
 
 	set_tracking(_metadata, self, true);
 	read_all(_metadata, self, 0);
