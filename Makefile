@@ -114,18 +114,21 @@ fixes-history:
 	@$(T)/fixes.sh history
 
 # Our QEMU: 10.2.2 from Debian's source package with tooling/qemu/patches
-# (VT-d second-stage Access/Dirty emulation behind intel-iommu's x-ssads),
-# TCG-only, cached in build/qemu-build; its intel-iommu qtest.
+# (VT-d second-stage Access/Dirty behind intel-iommu's x-ssads, AMD-Vi host
+# Access/Dirty behind amd-iommu's x-hdsup), TCG-only, cached in
+# build/qemu-build; its intel-iommu and amd-iommu qtests.
 qemu:
 	@$(T)/qemu-build.sh --qtest
 
-# The real Intel IOMMU driver on our QEMU's emulated VT-d dirty bits: the
-# test kernel on a q35 with intel-iommu,x-ssads=on and an edu device,
-# running tools/testing/selftests/iommu/iommufd_hw_dirty.
+# The real Intel and AMD IOMMU drivers on our QEMU's emulated dirty bits:
+# the test kernel on a q35 with intel-iommu,x-ssads=on, then with
+# amd-iommu,x-hdsup=on, and an edu device, running
+# tools/testing/selftests/iommu/iommufd_hw_dirty (HW_IOMMUS=intel or amd:
+# one of them).
 check-hw:
 	@$(T)/check-hw.sh
 
-# The same boot on stock 7.3.4: what the real driver reports there.
+# The same boots on stock 7.3.4: what the real drivers report there.
 check-hw-stock:
 	@$(T)/check-hw.sh --stock
 

@@ -25,7 +25,8 @@
 # (qemu-system-data and seabios, which tooling/deps.sh installs with
 # qemu-system-x86), as Debian's own build does.
 #   qemu-build.sh [--qtest]
-# --qtest also builds and runs QEMU's tests/qtest/intel-iommu-test.
+# --qtest also builds and runs QEMU's tests/qtest/intel-iommu-test and
+# amd-iommu-test.
 # Prints the path of the binary.
 #
 # To work on a patch: edit and commit in $QEMU_BUILD/src with
@@ -204,18 +205,22 @@ fi
 ver=$("$BIN" --version) || die "$BIN does not run"
 ver=${ver%%$'\n'*}
 grep -q "version $QEMU_UPSTREAM" <<<"$ver" || die "unexpected qemu version: $ver"
-props=$("$BIN" -device intel-iommu,help) || die "$BIN -device intel-iommu,help failed"
-grep -q '^  x-ssads=' <<<"$props" || die "$BIN has no intel-iommu property x-ssads"
+for dev_prop in intel-iommu:x-ssads amd-iommu:x-hdsup; do
+	props=$("$BIN" -device "${dev_prop%:*},help") || die "$BIN -device ${dev_prop%:*},help failed"
+	grep -q "^  ${dev_prop#*:}=" <<<"$props" || die "$BIN has no ${dev_prop%:*} property ${dev_prop#*:}"
+done
 log "qemu-system-x86_64 ready ($steps build steps, ${secs}s): $ver"
 
 if [ $qtest = 1 ]; then
-	log "building tests/qtest/intel-iommu-test"
-	qninja "$QB/qtest-build.log" tests/qtest/intel-iommu-test
-	log "running intel-iommu-test (log: $QB/qtest.log)"
-	QTEST_QEMU_BINARY=$BIN "$O/tests/qtest/intel-iommu-test" --tap -k >"$QB/qtest.log" 2>&1 || {
-		cat "$QB/qtest.log" >&2
-		die "intel-iommu-test failed"
-	}
+	: >"$QB/qtest.log"
+	for t in intel-iommu-test amd-iommu-test; do
+		log "building and running tests/qtest/$t (log: $QB/qtest.log)"
+		qninja "$QB/qtest-build.log" "tests/qtest/$t"
+		QTEST_QEMU_BINARY=$BIN "$O/tests/qtest/$t" --tap -k >>"$QB/qtest.log" 2>&1 || {
+			cat "$QB/qtest.log" >&2
+			die "$t failed"
+		}
+	done
 	grep -E '^(ok|not ok) ' "$QB/qtest.log" | sed 's/^/  /' >&2
 fi
 echo "$BIN"
