@@ -78,11 +78,11 @@ for iommu in ${HW_IOMMUS:-intel amd}; do
 	[ $stock = 1 ] && out=$BUILD/guest/hw-stock-$iommu
 	b0=$(date +%s)
 	GUEST_OUT=$out OBJ=$OBJ QEMU_BIN=$qemu QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800} \
-		QEMU_EXTRA="-M q35 -device $dev -device edu,dma_mask=0xffffffffffffffff" \
+		QEMU_EXTRA="-M q35 -device $dev -device edu,dma_mask=0xffffffffffffffff -device igb" \
 		"$REPO/tooling/qemu-run.sh" hw $kargs \
 		${HW_EXPECT:+IOMMUFD_HW_DIRTY_EXPECT=$HW_EXPECT} >/dev/null
 	rm -f "$out/counts"
-	"$REPO/tooling/results.py" "$out" --steps iommufd_hw_dirty,pin_balance,kmemleak || true
+	"$REPO/tooling/results.py" "$out" --steps iommufd_hw_dirty,vfio_iommufd_dirty,pin_balance,kmemleak || true
 	read -r passed failed <"$out/counts" || { passed=0 failed=1; }
 	if [ $stock = 1 ]; then
 		echo "== stock $BASE_NAME, $iommu ($(sed -n 's/^### GUEST \([^ ]*\).*/\1/p' "$out/tests.log"))"

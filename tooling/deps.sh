@@ -4,7 +4,7 @@
 . "$(dirname "$0")/common.sh"
 
 PKGS="qemu-system-x86 gcc make flex bison bc libelf-dev
-libssl-dev libcap-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
+libssl-dev libcap-dev uuid-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
 perl kmod valgrind"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 [ "${1:-}" = --docs ] && PKGS="$PKGS python3-sphinx python3-yaml"

@@ -52,7 +52,7 @@ build() { # out, sources..., extra flags
 	newest=$(ls -t "$@" "$G/usr/include/linux/iommufd.h" 2>/dev/null | head -1)
 	if [ ! -x "$out" ] || [ "$newest" -nt "$out" ]; then
 		# shellcheck disable=SC2086
-		$cc $cflags $EXTRA "$@" -o "$out" -lpthread -lcap
+		$cc $cflags $EXTRA "$@" -o "$out" ${LIBS:-} -lpthread -lcap
 	fi
 }
 ST=$SRC/tools/testing/selftests/iommu
@@ -67,6 +67,16 @@ EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommuf
 # The real-IOMMU dirty test (make check-hw): x86_64 only, the one guest
 # booted on a q35 with an emulated VT-d.
 [ "$GUEST_ARCH" = x86_64 ] && EXTRA="-I$SRC/tools/testing/selftests" build "$G/bin/iommufd_hw_dirty" "$ST/iommufd_hw_dirty.c"
+# The same under bulk DMA: libvfio's igb driver copies with QEMU's igb.
+# As selftests/vfio's Makefile has it, tools/include comes before the uapi
+# headers (-isystem): libvfio takes its linux/list.h and types from there.
+VL=$SRC/tools/testing/selftests/vfio/lib
+[ "$GUEST_ARCH" = x86_64 ] && cflags=${cflags/-I$G\/usr\/include/-isystem $G/usr/include} \
+	LIBS=-luuid EXTRA="-I$SRC/tools/testing/selftests -I$VL/include -I$SRC/tools/include" \
+	build "$G/bin/vfio_iommufd_dirty_test" "$SRC/tools/testing/selftests/vfio/vfio_iommufd_dirty_test.c" \
+	"$VL"/iommu.c "$VL"/iova_allocator.c "$VL"/libvfio.c "$VL"/sysfs.c "$VL"/vfio_pci_device.c \
+	"$VL"/vfio_pci_driver.c "$VL"/drivers/ioat/ioat.c "$VL"/drivers/dsa/dsa.c \
+	"$VL"/drivers/nv_falcon/nv_falcon.c "$VL"/drivers/igb/igb.c
 
 cp "$REPO/tooling/guest/init" "$G/root/init"
 cp "$G"/bin/* "$G/root/bin/"
