@@ -124,7 +124,7 @@ qemu:
 # the test kernel on a q35 with intel-iommu,x-ssads=on, then with
 # amd-iommu,x-hdsup=on, and an edu device, running
 # tools/testing/selftests/iommu/iommufd_hw_dirty (HW_IOMMUS=intel or amd:
-# one of them).
+# one of them; HW_IGB=1: igb's bulk DMA too, vfio_iommufd_dirty_test).
 check-hw:
 	@$(T)/check-hw.sh
 
