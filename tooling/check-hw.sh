@@ -12,7 +12,7 @@
 #   HW_IOMMUS="intel amd"  the boots to run (default both)
 #   HW_IGB=1       also QEMU's igb, and tools/testing/selftests/vfio/
 #                  vfio_iommufd_dirty_test on it (bulk DMA through libvfio's
-#                  igb driver).  Not the default yet: one AMD boot of six
+#                  igb driver).  Not the default yet: one AMD boot of nine
 #                  stalled in that test's fixture setup, the guest idle
 #                  (RESULTS.md, "The real IOMMU drivers").
 #   HW_QEMU=path   a QEMU binary instead of ours (a stock one offers no
