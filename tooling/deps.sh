@@ -3,9 +3,12 @@
 # everything is already there.
 . "$(dirname "$0")/common.sh"
 
+# The last three: the harness's big-endian run (make check-be in
+# tools/testing/iova_bitmap), static s390x binaries run by qemu-user;
+# libc6-dev-s390x-cross is only a Recommends of the cross gcc, hence named.
 PKGS="qemu-system-x86 gcc make flex bison bc libelf-dev
 libssl-dev libcap-dev uuid-dev cpio busybox-static ccache sparse xz-utils python3 patch rsync
-perl kmod valgrind"
+perl kmod valgrind gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user-static"
 [ "${1:-}" = --fuzz ] && PKGS="$PKGS clang libclang-rt-14-dev valgrind"
 [ "${1:-}" = --docs ] && PKGS="$PKGS python3-sphinx python3-yaml"
 [ "${1:-}" = --series ] && PKGS="$PKGS git python3-ply python3-git"
@@ -25,10 +28,13 @@ libglib2.0-dev zlib1g-dev python3-venv python3-setuptools"
 # (tooling/guest-build.sh).  libc6-dev-arm64-cross (static libc for the
 # arm64 guest's binaries) is only a Recommends of the cross gcc, hence named.
 # gcc-arm-linux-gnueabihf is for 32-bit arm kernel builds, qemu-system-arm
-# brings qemu-system-aarch64.  Busybox and libcap for the guests come from
+# brings qemu-system-aarch64.  The big-endian s390x guest adds
+# qemu-system-misc (qemu-system-s390x in Debian 12) to the cross gcc above.
+# Busybox and libcap for the guests come from
 # tooling/fetch-target.sh: the machine gets no foreign dpkg architecture.
 [ "${1:-}" = --arch ] && PKGS="$PKGS gcc-12-multilib gcc-aarch64-linux-gnu
-libc6-dev-arm64-cross gcc-arm-linux-gnueabihf qemu-system-arm file"
+libc6-dev-arm64-cross gcc-arm-linux-gnueabihf qemu-system-arm file
+qemu-system-misc"
 
 missing=
 for p in $PKGS; do

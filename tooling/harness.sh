@@ -1,7 +1,8 @@
 #!/bin/bash
 # The user-space harness layer (tools/testing/iova_bitmap) as KTAP:
-# differential cases under ASan+UBSan, a valgrind run, the fuzz corpus
-# replayed, and the mutants that prove the test can fail.
+# differential cases under ASan+UBSan, a valgrind run, the same cases on
+# big-endian s390x (qemu-user), the fuzz corpus replayed, and the mutants
+# that prove the test can fail.
 . "$(dirname "$0")/common.sh"
 
 H=$REPO/tools/testing/iova_bitmap
@@ -22,6 +23,9 @@ echo "KTAP version 1"
 echo "# harness seed $SEED (rerun: make -C tools/testing/iova_bitmap check SEED=$SEED)"
 t "differential-asan-ubsan-$CASES-cases" "$H/iova_bitmap_test" --cases "$CASES" --seed "$SEED"
 t "differential-valgrind-20000-cases" valgrind -q --error-exitcode=9 "$H/iova_bitmap_test_plain" --cases 20000 --seed "$SEED"
+# Big-endian: the same library and model on s390x under qemu-user.
+make -s -C "$H" iova_bitmap_test_s390x >&2
+t "differential-big-endian-s390x-20000-cases" qemu-s390x-static "$H/iova_bitmap_test_s390x" --cases 20000 --seed "$SEED"
 t "fuzz-corpus-replay-$(ls "$H/corpus" | wc -l)-inputs" "$H/iova_bitmap_test" --replay "$H"/corpus/*
 { "$H/mutants.sh" || true; } | sed -n 's/^\(ok\|not ok\) [0-9]* \(.*\)/\1 MUTANT \2/p; /^# /p' >"$BUILD/mutants.out"
 while read -r line; do

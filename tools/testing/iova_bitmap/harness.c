@@ -430,6 +430,10 @@ static int cmp_interval(const void *a, const void *b)
 	return x->iova < y->iova ? -1 : x->iova > y->iova;
 }
 
+/*
+ * Bit b is bit b % 8 of byte b / 8: the uAPI's little-endian u64 words, on
+ * either byte order (make check-be runs this on big-endian s390x).
+ */
 static void model_apply(const struct hcase *c, u8 *img)
 {
 	struct hrec *iv = malloc((c->nrec + 1) * sizeof(*iv));
