@@ -441,7 +441,7 @@ static bool vma_pinnable_for_write(struct vm_area_struct *vma)
 static int check_user_buffer(const struct iova_bitmap *bitmap)
 {
 	struct mm_struct *mm = current->mm;
-	/* access_ok() at alloc: the buffer does not wrap. */
+	/* iova_bitmap_alloc() refused a buffer that wraps. */
 	unsigned long addr = bitmap->uaddr, end = addr + bitmap->nbytes;
 	struct vm_area_struct *vma;
 	int ret = 0;
@@ -508,7 +508,12 @@ struct iova_bitmap *iova_bitmap_alloc(unsigned long iova, size_t length,
 	bitmap->pend.uaddr_biased = bitmap->uaddr + PAGE_SIZE;
 	bitmap->nbytes = bitmap->pend.nbits / BITS_PER_BYTE +
 			 !!(bitmap->pend.nbits % BITS_PER_BYTE);
-	if (!access_ok(data, bitmap->nbytes)) {
+	/*
+	 * Where user space has an address space of its own (s390),
+	 * access_ok() passes anything, a buffer that wraps included.
+	 */
+	if (bitmap->uaddr + bitmap->nbytes <= bitmap->uaddr ||
+	    !access_ok(data, bitmap->nbytes)) {
 		kfree(bitmap);
 		return ERR_PTR(-EFAULT);
 	}
