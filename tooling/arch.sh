@@ -8,17 +8,22 @@
 #   arm64  cross-built with Debian's gcc-aarch64-linux-gnu, booted on
 #          QEMU's virt machine with an SMMUv3 (tooling/config/arm64.config):
 #          KUnit, io-pgtable-arm's dirty suite among it, and the guest tests.
+#   s390x  64-bit big-endian, cross-built with Debian's gcc-s390x-linux-gnu,
+#          booted on QEMU's s390-ccw-virtio machine (qemu-system-misc,
+#          tooling/config/s390x.config): KUnit and the guest tests, where
+#          the bitmap's little-endian words and the machine's native ones
+#          differ (iommufd's dirty_layout test checks the uAPI formula).
 #   kcsan  x86_64 with the data-race detector instead of KASAN
 #          (tooling/config/kcsan.config): the tests that drive the dirty
 #          paths concurrently (init mode "kcsan").  A data race reported in
 #          our code or in the paths the series changes fails it; others are
 #          listed as upstream's.
-#   arch.sh [TARGET...]    (default: i386 arm64 kcsan)
+#   arch.sh [TARGET...]    (default: i386 arm64 s390x kcsan)
 # Each target has its own O= tree under $BUILD/arch/TARGET, so switching
 # between them rebuilds nothing.  Ends with "N passed, N failed".
 . "$(dirname "$0")/common.sh"
 
-targets=${*:-i386 arm64 kcsan}
+targets=${*:-i386 arm64 s390x kcsan}
 t0=$(date +%s)
 FRAG_TEST="base iommufd consumers mdirty debug"
 STEPS_ARCH=demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,pin_balance,kmemleak
@@ -36,9 +41,11 @@ for t in $targets; do
 	      mode=arch steps=$STEPS_ARCH ;;
 	arm64) arch=arm64 cross=$(cross_of arm64) frags="$FRAG_TEST arm64"
 	       image=arch/arm64/boot/Image mode=arch steps=$STEPS_ARCH ;;
+	s390x) arch=s390 cross=$(cross_of s390) frags="$FRAG_TEST s390x"
+	       image=arch/s390/boot/bzImage mode=arch steps=$STEPS_ARCH ;;
 	kcsan) arch=x86_64 cross= frags="$FRAG_TEST kcsan" image=arch/x86/boot/bzImage
 	       mode=kcsan steps=$STEPS_KCSAN ;;
-	*) die "unknown target $t (i386, arm64, kcsan)" ;;
+	*) die "unknown target $t (i386, arm64, s390x, kcsan)" ;;
 	esac
 	D=$BUILD/arch/$t
 	mkdir -p "$D"
@@ -54,6 +61,7 @@ for t in $targets; do
 
 	guest=x86_64
 	[ "$arch" != x86_64 ] && guest=$arch
+	[ "$arch" = s390 ] && guest=s390x
 	GUEST_ARCH=$guest "$REPO/tooling/guest-build.sh"
 	initrd=$BUILD/guest/initramfs.cpio
 	[ "$guest" != x86_64 ] && initrd=$BUILD/guest-$guest/initramfs.cpio

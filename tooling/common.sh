@@ -75,6 +75,7 @@ cross_of() {
 	case $1 in
 	arm) echo arm-linux-gnueabihf- ;;
 	arm64) echo aarch64-linux-gnu- ;;
+	s390) echo s390x-linux-gnu- ;;
 	esac
 }
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# fetch-target.sh ARCH (i386 or arm64): the guest's user space pieces that
+# fetch-target.sh ARCH (i386, arm64 or s390x): the guest's user space pieces that
 # the host cannot build for that architecture, from Debian 12's own
 # packages for it: busybox-static (the guest's shell and tools) and
 # libcap-dev + libcap2 (the selftests link libcap statically).  Fetched
@@ -22,7 +22,8 @@ PKGS="busybox-static libcap-dev libcap2"
 case $T_ARCH in
 i386) triplet=i386-linux-gnu magic='Intel 80386' ;;
 arm64) triplet=aarch64-linux-gnu magic='ARM aarch64' ;;
-*) die "usage: fetch-target.sh i386|arm64" ;;
+s390x) triplet=s390x-linux-gnu magic='IBM S/390' ;;
+*) die "usage: fetch-target.sh i386|arm64|s390x" ;;
 esac
 
 T=$BUILD/target/$T_ARCH

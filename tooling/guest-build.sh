@@ -5,8 +5,9 @@
 # kernel build):
 #   x86_64 (default)  $BUILD/guest: host gcc, host busybox, plus the
 #                     migration test and its QEMU (tooling/fetch-qemu.sh)
-#   i386, arm64       $BUILD/guest-$GUEST_ARCH, for tooling/arch.sh's
-#                     kernels: gcc -m32 / aarch64-linux-gnu-gcc
+#   i386, arm64,      $BUILD/guest-$GUEST_ARCH, for tooling/arch.sh's
+#   s390x             kernels: gcc -m32 / aarch64-linux-gnu-gcc /
+#                     s390x-linux-gnu-gcc
 #                     (tooling/deps.sh --arch), busybox and a static libcap
 #                     of that architecture from tooling/fetch-target.sh.
 #                     No migrate_test: its QEMU is x86_64.
@@ -18,7 +19,9 @@ x86_64) G=$BUILD/guest cc=gcc ;;
 i386) G=$BUILD/guest-i386 cc="gcc -m32" hdr_arch=x86 hdr_cross='' magic='Intel 80386' ;;
 arm64) G=$BUILD/guest-arm64 cc=aarch64-linux-gnu-gcc hdr_arch=arm64
        hdr_cross=aarch64-linux-gnu- magic='ARM aarch64' ;;
-*) die "GUEST_ARCH=$GUEST_ARCH: x86_64, i386 or arm64" ;;
+s390x) G=$BUILD/guest-s390x cc=s390x-linux-gnu-gcc hdr_arch=s390
+       hdr_cross=s390x-linux-gnu- magic='IBM S/390' ;;
+*) die "GUEST_ARCH=$GUEST_ARCH: x86_64, i386, arm64 or s390x" ;;
 esac
 mkdir -p "$G/root/bin" "$G/bin"
 for d in proc sys dev tmp; do mkdir -p "$G/root/$d"; done

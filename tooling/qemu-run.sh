@@ -4,7 +4,7 @@
 # run: the demo; check: every guest test; kunit: KUnit at boot only;
 # bench: dirty_bench (tooling/bench-kernel.sh sets OBJ and GUEST_OUT).
 # tooling/arch.sh boots the other architectures' kernels (modes arch and
-# kcsan) with QEMU_ARCH=i386|arm64, OBJ and INITRD set.
+# kcsan) with QEMU_ARCH=i386|arm64|s390, OBJ and INITRD set.
 # make check-hw (tooling/check-hw.sh) boots our QEMU (QEMU_BIN) as a q35
 # with an emulated IOMMU and a DMA device (QEMU_EXTRA: more arguments).
 # Console (kernel log, KUnit) -> $BUILD/guest/<mode>/console.log
@@ -58,6 +58,17 @@ arm64)
 		 -device virtio-serial-device -chardev file,id=tests,path="$out/tests.log"
 		 -device virtconsole,chardev=tests)
 	console="console=ttyAMA0 iovatty=hvc0"
+	;;
+s390)
+	# s390-ccw-virtio: the SCLP VT220 line is the console, the tests'
+	# output goes to a virtio console on the channel subsystem.
+	image=$OBJ/arch/s390/boot/bzImage
+	machine=(qemu-system-s390x -accel tcg -machine s390-ccw-virtio
+		 -cpu max -smp 2 -m 3G
+		 -serial file:"$out/console.log"
+		 -device virtio-serial-ccw -chardev file,id=tests,path="$out/tests.log"
+		 -device virtconsole,chardev=tests)
+	console="console=ttysclp0 iovatty=hvc0"
 	;;
 *) die "unknown QEMU_ARCH=$QEMU_ARCH" ;;
 esac
