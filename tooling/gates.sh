@@ -22,7 +22,7 @@ t() { # name, then command; its output is shown as diagnostics on failure
 ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- include lib drivers samples |
 	grep -E '\.[ch]$' | xargs)
 # Objects that compile them (intel/iommu_kunit.c is #included by iommu.c).
-objs="lib/iova_bitmap.o lib/tests/iova_bitmap_kunit.o
+objs="lib/iova_bitmap.o lib/tests/iova_bitmap_kunit.o lib/tests/iova_bitmap_bench_kunit.o
 drivers/iommu/io-pgtable-arm-dirty-kunit.o drivers/iommu/io-pgtable-arm.o
 samples/vfio-mdev/mdirty.o drivers/iommu/generic_pt/fmt/kunit_dirty_amdv1.o
 drivers/iommu/generic_pt/fmt/kunit_dirty_vtdss.o drivers/iommu/generic_pt/fmt/kunit_dirty_mock.o"
