@@ -15,6 +15,8 @@
 #                  igb driver).  Not the default yet: one AMD boot of nine
 #                  stalled in that test's fixture setup, the guest idle
 #                  (RESULTS.md, "The real IOMMU drivers").
+#   HW_STALL=N     seconds after which a step still running reports where
+#                  each task waits (default 100: the longest step takes 45 s)
 #   HW_QEMU=path   a QEMU binary instead of ours (a stock one offers no
 #                  dirty tracking: then HW_EXPECT=none)
 #   HW_EXPECT=none the IOMMU must not offer dirty tracking
@@ -86,7 +88,7 @@ for iommu in ${HW_IOMMUS:-intel amd}; do
 	b0=$(date +%s)
 	GUEST_OUT=$out OBJ=$OBJ QEMU_BIN=$qemu QEMU_TIMEOUT=${QEMU_TIMEOUT:-1800} \
 		QEMU_EXTRA="-M q35 -device $dev -device edu,dma_mask=0xffffffffffffffff${igb:+ -device igb}" \
-		"$REPO/tooling/qemu-run.sh" hw $kargs \
+		"$REPO/tooling/qemu-run.sh" hw $kargs iovastall=${HW_STALL:-100} \
 		${HW_EXPECT:+IOMMUFD_HW_DIRTY_EXPECT=$HW_EXPECT} >/dev/null
 	rm -f "$out/counts"
 	"$REPO/tooling/results.py" "$out" --steps iommufd_hw_dirty,${igb:+vfio_iommufd_dirty,}pin_balance,kmemleak || true
