@@ -20,6 +20,10 @@
  *   ULONG_MAX needs no special case.
  * - Records are clipped to the bitmap's IOVA range; no byte outside the
  *   bitmap and no bit at or beyond nbits is ever written.
+ * - Stores to the bitmap are plain byte ORs and memset(), marked as data
+ *   races: the buffer is user memory, and user space may write it, or
+ *   hand it to another ioctl, while a walk runs.  Its contents are then
+ *   undefined; nothing in the kernel depends on them.
  * - Walkers make one call per dirty IOPTE, so the common cases cost no
  *   call at all: the inline iova_bitmap_set() in the header handles them
  *   through struct iova_bitmap_pending, and everything else comes to
@@ -328,7 +332,10 @@ static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 	return bitmap->slot_page[slot];
 }
 
-/* Set bits [first, last] counted from bit 0 of @p[0]. */
+/*
+ * Set bits [first, last] counted from bit 0 of @p[0], a byte of the user's
+ * bitmap (see iova_bitmap_or_byte() for why the stores are data races).
+ */
 static void set_bits(u8 *p, unsigned long first, unsigned long last)
 {
 	unsigned long fbyte = first / BITS_PER_BYTE;
@@ -337,15 +344,15 @@ static void set_bits(u8 *p, unsigned long first, unsigned long last)
 	u8 tail = 0xff >> (BITS_PER_BYTE - 1 - last % BITS_PER_BYTE);
 
 	if (fbyte == lbyte) {
-		p[fbyte] |= head & tail;
+		iova_bitmap_or_byte(p + fbyte, head & tail);
 		return;
 	}
 	/* Whole bytes at either end go to memset, which then stays aligned. */
 	if (head != 0xff)
-		p[fbyte++] |= head;
+		iova_bitmap_or_byte(p + fbyte++, head);
 	if (tail != 0xff)
-		p[lbyte--] |= tail;
-	memset(p + fbyte, 0xff, lbyte + 1 - fbyte);
+		iova_bitmap_or_byte(p + lbyte--, tail);
+	data_race(memset(p + fbyte, 0xff, lbyte + 1 - fbyte));
 }
 
 /* Write bits [first, last] into the user's bitmap, one user page at a time. */

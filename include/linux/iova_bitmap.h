@@ -113,6 +113,18 @@ static inline unsigned long iova_bitmap_pages(unsigned long x,
 	return BITS_PER_LONG == 64 ? ror64(x, pgshift) : ror32(x, pgshift);
 }
 
+/*
+ * Set @bits in a byte of the user's bitmap.  The buffer is user memory:
+ * other threads of the task, or another ioctl handed the same buffer, may
+ * write it during a walk.  Its contents are then up to user space, and the
+ * kernel never reads them back, so such races are harmless to the kernel;
+ * data_race() says so to KCSAN.
+ */
+static inline void iova_bitmap_or_byte(u8 *byte, u8 bits)
+{
+	data_race(*byte |= bits);
+}
+
 /**
  * iova_bitmap_set() - Record IOVA [@iova, @iova + @length) as dirty.
  * @bitmap: Bitmap from iova_bitmap_alloc().
@@ -149,7 +161,8 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	/* One aligned page in the window. */
 	bit = iova_bitmap_pages(iova - p->win.iova, pgshift);
 	if (likely(bit < p->win.nbits)) {
-		p->win.kaddr[bit / BITS_PER_BYTE] |= rol8(1, bit);
+		iova_bitmap_or_byte(p->win.kaddr + bit / BITS_PER_BYTE,
+				    rol8(1, bit));
 		return;
 	}
 	/* One aligned page in another pinned page. */
@@ -161,7 +174,7 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 	slot = &p->slots[tag & p->slot_mask];
 	if (unlikely(slot->tag != tag))
 		goto out_of_line;
-	*(u8 *)(uaddr + slot->delta) |= rol8(1, bit);
+	iova_bitmap_or_byte((u8 *)(uaddr + slot->delta), rol8(1, bit));
 	return;
 out_of_line:
 	__iova_bitmap_set(bitmap, iova, length);

@@ -48,6 +48,8 @@ typedef unsigned int gfp_t;
 #define EXPORT_SYMBOL_NS_GPL(sym, ns)
 #define EXPORT_SYMBOL_GPL(sym)
 #define might_sleep() do { } while (0)
+/* Single-threaded: no race detector to tell. */
+#define data_race(expr) (expr)
 #define WARN_ON(x) ({ bool __w = !!(x); if (__w) shim_warn(__FILE__, __LINE__); __w; })
 #define WARN_ON_ONCE(x) WARN_ON(x)
 
