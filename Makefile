@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-icount bench-kernel baseline docs \
-	matrix series fixes fixes-bisect fixes-history qemu check-hw check-hw-stock vfio-stock inside-stock race-soak migrate \
+	matrix series fixes fixes-bisect fixes-history qemu check-hw check-hw-stock vfio-stock inside-stock race-soak fail-nth migrate \
 	clean distclean
 
 run:
@@ -143,6 +143,9 @@ inside-stock:
 
 # The dirty race selftest alone, for RACE_SECONDS (default 600).
 RACE_SECONDS ?= 600
+fail-nth:
+	@$(T)/boot-step.sh failnth iommufd_fail_nth
+
 race-soak:
 	@QEMU_TIMEOUT=$$(( $(RACE_SECONDS) + 600 )) $(T)/boot-step.sh race iommufd_dirty_race iovarace=$(RACE_SECONDS)
 

@@ -310,7 +310,10 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 	return 0;
 }
 
-/* The pinned page holding @upage, pinning up to @last_upage on a miss. */
+/*
+ * The pinned page holding @upage, pinning up to @last_upage on a miss.  A
+ * failure to pin is latched for iova_bitmap_for_each() and returned.
+ */
 static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 			      unsigned long last_upage)
 {
@@ -322,7 +325,7 @@ static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 		if (ret) {
 			if (!bitmap->err)
 				bitmap->err = ret;
-			return NULL;
+			return ERR_PTR(ret);
 		}
 		/* Pinning may have grown the table. */
 		slot = upage_slot(bitmap, upage);
@@ -352,12 +355,16 @@ static void set_bits(u8 *p, unsigned long first, unsigned long last)
 		iova_bitmap_or_byte(p + fbyte++, head);
 	if (tail != 0xff)
 		iova_bitmap_or_byte(p + lbyte--, tail);
+	/* Like iova_bitmap_or_byte(): the bytes are user memory. */
 	data_race(memset(p + fbyte, 0xff, lbyte + 1 - fbyte));
 }
 
-/* Write bits [first, last] into the user's bitmap, one user page at a time. */
-static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
-		       unsigned long last)
+/*
+ * Write bits [first, last] into the user's bitmap, one user page at a time.
+ * Return: 0, or the error that stopped it; the pages before it are written.
+ */
+static int write_bits(struct iova_bitmap *bitmap, unsigned long first,
+		      unsigned long last)
 {
 	unsigned long last_upage = byte_upage(bitmap, last / BITS_PER_BYTE);
 
@@ -375,13 +382,14 @@ static void write_bits(struct iova_bitmap *bitmap, unsigned long first,
 
 		page = get_upage(bitmap, byte_upage(bitmap, first / BITS_PER_BYTE),
 				 last_upage);
-		if (!page)
-			return;
+		if (IS_ERR(page))
+			return PTR_ERR(page);
 		kaddr = kmap_local_page(page);
 		set_bits(kaddr + offset, shift, shift + chunk_last - first);
 		kunmap_local(kaddr);
 		first = chunk_last + 1;
 	}
+	return 0;
 }
 
 /* The pending run's last bit. */
@@ -410,6 +418,12 @@ static void flush_run(struct iova_bitmap *bitmap)
 		return;
 	close_run_end(bitmap);
 	bitmap->run_pending = false;
+	bitmap->pend.run_room = 0;
+	/*
+	 * A failure is latched.  It cannot meet a run iova_bitmap_record()
+	 * grew: its pages are pinned, and nothing pins pages while it waits
+	 * but the record that grows it (see pin_bits()).
+	 */
 	write_bits(bitmap, bitmap->run_first, bitmap->run_last);
 }
 
@@ -601,6 +615,117 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 }
 EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, "IOMMUFD");
 
+/* Whether bits [@first_bit, @last_bit] overlap or touch the pending run. */
+static bool run_touches(const struct iova_bitmap *bitmap,
+			unsigned long first_bit, unsigned long last_bit)
+{
+	return first_bit <= run_last(bitmap) + 1 &&
+	       last_bit + 1 >= bitmap->run_first;
+}
+
+/*
+ * Add bits [@first_bit, @last_bit] to the pending run, which they touch,
+ * or make them the run if none is pending; @last_off is the last IOVA
+ * offset of the record.
+ */
+static void run_add(struct iova_bitmap *bitmap, unsigned long first_bit,
+		    unsigned long last_bit, unsigned long last_off)
+{
+	if (!bitmap->run_pending) {
+		bitmap->run_pending = true;
+		bitmap->run_first = first_bit;
+		bitmap->run_last = last_bit;
+		open_run_end(bitmap, last_off);
+		return;
+	}
+	close_run_end(bitmap);
+	bitmap->run_first = min(bitmap->run_first, first_bit);
+	if (last_bit >= bitmap->run_last) {
+		bitmap->run_last = last_bit;
+		open_run_end(bitmap, last_off);
+	}
+}
+
+/* The number of user pages that bits [@first, @last] lie in. */
+static unsigned long bits_upages(const struct iova_bitmap *bitmap,
+				 unsigned long first, unsigned long last)
+{
+	return byte_upage(bitmap, last / BITS_PER_BYTE) -
+	       byte_upage(bitmap, first / BITS_PER_BYTE) + 1;
+}
+
+/*
+ * Pin the pages of bits [@first, @last] that are not pinned yet.  Each
+ * stretch of missing pages goes to pin_upages(), which only evicts the
+ * slots of the pages it pins: while no more pages than slots are asked
+ * for, the pinned pages among them keep their pins, whatever fails.
+ */
+static int pin_bits(struct iova_bitmap *bitmap, unsigned long first,
+		    unsigned long last)
+{
+	unsigned long upage = byte_upage(bitmap, first / BITS_PER_BYTE);
+	unsigned long last_upage = byte_upage(bitmap, last / BITS_PER_BYTE);
+	unsigned long end;
+	int ret;
+
+	while (upage <= last_upage) {
+		if (slot_holds(bitmap, upage_slot(bitmap, upage), upage)) {
+			upage++;
+			continue;
+		}
+		for (end = upage; end < last_upage; end++)
+			if (slot_holds(bitmap, upage_slot(bitmap, end + 1), end + 1))
+				break;
+		ret = pin_upages(bitmap, upage, end);
+		if (ret) {
+			if (!bitmap->err)
+				bitmap->err = ret;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The last IOVA whose bit lies in the user page holding @bit, within the
+ * range.  An overflow gives a smaller value, which is only less room.
+ */
+static unsigned long upage_room(const struct iova_bitmap *bitmap,
+				unsigned long bit)
+{
+	unsigned long addr = bitmap->uaddr + bit / BITS_PER_BYTE;
+	unsigned long last_byte = (addr | ~PAGE_MASK) - bitmap->uaddr;
+	unsigned long last_bit = min(last_byte * BITS_PER_BYTE + BITS_PER_BYTE - 1,
+				     bitmap->pend.nbits - 1);
+
+	return bitmap->pend.iova +
+	       min(((last_bit + 1) << bitmap->pend.pgshift) - 1, bitmap->last_off);
+}
+
+/*
+ * Clip record [@iova, @iova + @length) to the bitmap's range.  Return
+ * false if nothing of it is left, else true with the last IOVA offset it
+ * covers in @last_off and its bits in [@first_bit, @last_bit].
+ */
+static bool clip_record(const struct iova_bitmap *bitmap, unsigned long iova,
+			size_t length, unsigned long *last_off,
+			unsigned long *first_bit, unsigned long *last_bit)
+{
+	unsigned long base = bitmap->pend.iova;
+	unsigned long rlast;
+
+	if (!length)
+		return false;
+	if (check_add_overflow(iova, length - 1, &rlast))
+		rlast = ULONG_MAX;
+	if (rlast < base || iova > base + bitmap->last_off)
+		return false;
+	*last_off = min(rlast - base, bitmap->last_off);
+	*first_bit = (max(iova, base) - base) >> bitmap->pend.pgshift;
+	*last_bit = *last_off >> bitmap->pend.pgshift;
+	return true;
+}
+
 /**
  * __iova_bitmap_set() - The out-of-line part of iova_bitmap_set().
  * @bitmap: Bitmap from iova_bitmap_alloc().
@@ -616,37 +741,68 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_for_each, "IOMMUFD");
 void __iova_bitmap_set(struct iova_bitmap *bitmap, unsigned long iova,
 		       size_t length)
 {
-	unsigned long base = bitmap->pend.iova;
-	unsigned long off, rlast, last_off, first_bit, last_bit;
+	unsigned long last_off, first_bit, last_bit;
 
-	if (!length || bitmap->err)
+	if (bitmap->err ||
+	    !clip_record(bitmap, iova, length, &last_off, &first_bit, &last_bit))
 		return;
-	/* Clip [iova, rlast] to the range and make it offsets from its base. */
-	if (check_add_overflow(iova, length - 1, &rlast))
-		rlast = ULONG_MAX;
-	if (rlast < base || iova > base + bitmap->last_off)
-		return;
-	off = max(iova, base) - base;
-	last_off = min(rlast - base, bitmap->last_off);
-	first_bit = off >> bitmap->pend.pgshift;
-	last_bit = last_off >> bitmap->pend.pgshift;
 
-	if (bitmap->run_pending) {
-		if (first_bit <= run_last(bitmap) + 1 &&
-		    last_bit + 1 >= bitmap->run_first) {
-			close_run_end(bitmap);
-			bitmap->run_first = min(bitmap->run_first, first_bit);
-			if (last_bit >= bitmap->run_last) {
-				bitmap->run_last = last_bit;
-				open_run_end(bitmap, last_off);
-			}
-			return;
-		}
+	if (bitmap->run_pending && !run_touches(bitmap, first_bit, last_bit))
 		flush_run(bitmap);
-	}
-	bitmap->run_pending = true;
-	bitmap->run_first = first_bit;
-	bitmap->run_last = last_bit;
-	open_run_end(bitmap, last_off);
+	run_add(bitmap, first_bit, last_bit, last_off);
 }
 EXPORT_SYMBOL_NS_GPL(__iova_bitmap_set, "IOMMUFD");
+
+/**
+ * __iova_bitmap_record() - The out-of-line part of iova_bitmap_record().
+ * @bitmap: Bitmap from iova_bitmap_alloc().
+ * @iova: First dirty IOVA.
+ * @length: Bytes of dirty IOVA space; 0 records nothing.
+ *
+ * Takes any record, including those iova_bitmap_record() stores inline;
+ * callers use iova_bitmap_record().
+ *
+ * Context: Process context.  May sleep (it may pin user pages).  Not safe
+ * against concurrent calls on the same @bitmap.
+ * Return: As iova_bitmap_record().
+ */
+int __iova_bitmap_record(struct iova_bitmap *bitmap, unsigned long iova,
+			 size_t length)
+{
+	unsigned long last_off, first_bit, last_bit;
+
+	if (!clip_record(bitmap, iova, length, &last_off, &first_bit, &last_bit))
+		return 0;
+	unsigned long first = first_bit, last = last_bit;
+	bool merge;
+	int ret;
+
+	/*
+	 * The record joins the pending run only once every page the run
+	 * then needs is pinned, so that writing it later cannot fail: the
+	 * caller clears the dirty state as soon as this returns 0.  A run
+	 * that would span more pages than the table holds is written first;
+	 * a record that alone would is written at once.
+	 */
+	merge = bitmap->run_pending && run_touches(bitmap, first_bit, last_bit);
+	if (merge) {
+		first = min(bitmap->run_first, first_bit);
+		last = max(run_last(bitmap), last_bit);
+	}
+	if (!merge ||
+	    bits_upages(bitmap, first, last) > bitmap->pend.slot_mask + 1) {
+		flush_run(bitmap);
+		first = first_bit;
+		last = last_bit;
+		if (bits_upages(bitmap, first, last) > bitmap->pend.slot_mask + 1)
+			return write_bits(bitmap, first, last);
+	}
+	ret = pin_bits(bitmap, first, last);
+	if (ret)
+		return ret;
+	run_add(bitmap, first_bit, last_bit, last_off);
+	bitmap->pend.run_room = bitmap->run_open ?
+				upage_room(bitmap, bitmap->run_last) : 0;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(__iova_bitmap_record, "IOMMUFD");

@@ -5,6 +5,8 @@
 #   make race-soak [RACE_SECONDS=n]: iommufd_dirty_race alone, 600 s by
 #     default (make check runs it for 20 s): a race that needs minutes to
 #     show, such as patches/0017's, shows here.
+#   make fail-nth: iommufd_fail_nth alone (make check runs it among the
+#     rest): failure injection over every iommufd path, dirty reads too.
 #   make migrate [MIGRATE_CASES=name,name]: QEMU live migration with an
 #     mdirty mdev (tooling/guest/migrate_test.c).
 . "$(dirname "$0")/common.sh"

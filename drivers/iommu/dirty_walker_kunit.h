@@ -24,6 +24,7 @@
 #include <linux/iommu.h>
 #include <linux/iova_bitmap.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
@@ -125,6 +126,8 @@ struct dwk_walk {
 	void *pt;
 	unsigned long flags;
 	struct iommu_dirty_bitmap *dirty;
+	/* Unmapped once the walk has started, when @unmap_len is not 0. */
+	unsigned long unmap, unmap_len;
 };
 
 static inline void dwk_case_desc(const struct dwk_case *c, char *desc)
@@ -284,6 +287,9 @@ static inline int dwk_walk_fn(struct iova_bitmap *bitmap, unsigned long iova,
 {
 	struct dwk_walk *w = opaque;
 
+	/* After iova_bitmap_for_each() checked the buffer: pins will fail. */
+	if (w->unmap_len && vm_munmap(w->unmap, w->unmap_len))
+		return -EPERM;
 	return w->drv->read(w->pt, iova, length, w->flags, w->dirty);
 }
 
@@ -303,20 +309,20 @@ static inline void dwk_build_image(struct dwk_fixture *f, const u8 *bits)
  * for the whole walk, and the gather synced after it unless nothing was
  * cleared.
  */
-static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
-			    const u8 *bits, const char *what)
+static inline int dwk_walk(struct dwk_fixture *f, struct dwk_walk *w,
+			   const char *what)
 {
 	struct kunit *test = f->test;
 	const struct dwk_case *c = f->c;
 	struct iommu_iotlb_gather gather;
 	struct iommu_dirty_bitmap dirty;
-	struct dwk_walk w = { .drv = f->drv, .pt = f->pt, .flags = flags,
-			      .dirty = &dirty };
 	struct iova_bitmap *bitmap;
-	unsigned long i, bit;
 	ktime_t t0;
 	int ret;
 
+	w->drv = f->drv;
+	w->pt = f->pt;
+	w->dirty = &dirty;
 	dwk_build_image(f, NULL);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)f->map, f->want,
 					   f->map_len), 0);
@@ -326,15 +332,26 @@ static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
 			       bitmap);
 	iommu_dirty_bitmap_init(&dirty, bitmap, &gather);
 	t0 = ktime_get();
-	ret = iova_bitmap_for_each(bitmap, &w, dwk_walk_fn);
-	if (f->drv->sync && !(flags & IOMMU_DIRTY_NO_CLEAR))
+	ret = iova_bitmap_for_each(bitmap, w, dwk_walk_fn);
+	if (f->drv->sync && !(w->flags & IOMMU_DIRTY_NO_CLEAR))
 		f->drv->sync(f->pt, &gather);
 	iova_bitmap_free(bitmap);
 	if (c->timed)
 		kunit_info(test, "%s read of %lu bits: %lld us", what, f->nbits,
 			   ktime_us_delta(ktime_get(), t0));
-	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "iova_bitmap_for_each (%s read)", what);
+	return ret;
+}
 
+static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
+			    const u8 *bits, const char *what)
+{
+	struct kunit *test = f->test;
+	const struct dwk_case *c = f->c;
+	struct dwk_walk w = { .flags = flags };
+	unsigned long i, bit;
+
+	KUNIT_EXPECT_EQ_MSG(test, dwk_walk(f, &w, what), 0,
+			    "iova_bitmap_for_each (%s read)", what);
 	dwk_build_image(f, bits);
 	KUNIT_ASSERT_EQ(test, copy_from_user(f->got, (void __user *)f->map,
 					     f->map_len), 0);
@@ -357,8 +374,10 @@ static inline void dwk_read(struct dwk_fixture *f, unsigned long flags,
 	}
 }
 
-static inline void dwk_run(struct kunit *test, const struct dwk_driver *drv,
-			   const struct dwk_case *c)
+/* Map the case's IOVA and its user memory, and mark the IOPTEs dirty. */
+static inline struct dwk_fixture *dwk_setup(struct kunit *test,
+					    const struct dwk_driver *drv,
+					    const struct dwk_case *c)
 {
 	struct dwk_fixture *f;
 	const struct dwk_map *m;
@@ -400,6 +419,13 @@ static inline void dwk_run(struct kunit *test, const struct dwk_driver *drv,
 	/* The model starts from a clean table. */
 	dwk_check_leaves(f, "after mapping");
 	dwk_mark_all(f);
+	return f;
+}
+
+static inline void dwk_run(struct kunit *test, const struct dwk_driver *drv,
+			   const struct dwk_case *c)
+{
+	struct dwk_fixture *f = dwk_setup(test, drv, c);
 
 	dwk_read(f, c->flags, f->model, "first");
 	f->cleared = !(c->flags & IOMMU_DIRTY_NO_CLEAR);
@@ -415,6 +441,78 @@ static inline void dwk_run(struct kunit *test, const struct dwk_driver *drv,
 	 * What the query covers whole was consumed, what it covers in part is
 	 * reported again, and nothing else changed.
 	 */
+	dwk_read(f, 0, f->residue, "last");
+	dwk_check_leaves(f, "after the last read");
+}
+
+/*
+ * A read whose bitmap pages past the first cannot be pinned once the walk
+ * has started (another thread unmapped them): iova_bitmap_for_each() has
+ * checked the buffer, so only the walk meets the failure.  The read must
+ * fail with -EFAULT having stored only bits of dirty IOPTEs.  With the
+ * pages mapped again, the next read must report every dirty page the
+ * failed one did not store: a walker that cleared an IOPTE whose record
+ * was lost shows here as a missing bit.  A last read finds only what the
+ * query covers in part.
+ */
+static inline void dwk_run_unmapped_mid_walk(struct kunit *test,
+					     const struct dwk_driver *drv,
+					     const struct dwk_case *c)
+{
+	struct dwk_fixture *f = dwk_setup(test, drv, c);
+	unsigned long tail = PAGE_ALIGN(f->map + f->off + 1);
+	struct dwk_walk w = { .unmap = tail,
+			      .unmap_len = f->map + f->map_len - tail };
+	unsigned long i, head = tail - f->map - f->off;
+	unsigned int stored = 0;
+	u8 *first;
+	int ret;
+
+	KUNIT_ASSERT_LT_MSG(test, head, f->nbytes,
+			    "the bitmap must span two user pages");
+	first = kunit_kzalloc(test, f->nbytes, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, first);
+
+	ret = dwk_walk(f, &w, "failing");
+	KUNIT_EXPECT_EQ_MSG(test, ret, -EFAULT,
+			    "a read whose bitmap was unmapped mid-walk");
+	KUNIT_ASSERT_EQ(test, copy_from_user(f->got, (void __user *)f->map,
+					     tail - f->map), 0);
+	KUNIT_ASSERT_EQ(test, vm_mmap(NULL, tail, w.unmap_len,
+				      PROT_READ | PROT_WRITE,
+				      MAP_ANONYMOUS | MAP_PRIVATE | MAP_FIXED, 0),
+			tail);
+	for (i = 0; i < f->off; i++)
+		KUNIT_ASSERT_EQ_MSG(test, f->got[i], DWK_CANARY,
+				    "canary byte %ld", (long)(i - f->off));
+	for (i = 0; i < head; i++) {
+		first[i] = f->got[f->off + i];
+		KUNIT_ASSERT_EQ_MSG(test, first[i] & ~f->model[i], 0,
+				    "failing read: byte %lu has bits of clean IOPTEs",
+				    i);
+		stored += hweight8(first[i]);
+	}
+	/* Else the walk failed before storing anything: no test of a stop. */
+	KUNIT_ASSERT_GT_MSG(test, stored, 0, "the failing read stored nothing");
+
+	w = (struct dwk_walk){};
+	KUNIT_ASSERT_EQ_MSG(test, dwk_walk(f, &w, "next"), 0,
+			    "the read after the failure");
+	KUNIT_ASSERT_EQ(test, copy_from_user(f->got, (void __user *)f->map,
+					     f->map_len), 0);
+	for (i = 0; i < f->nbytes; i++) {
+		u8 got = f->got[f->off + i], want = f->model[i];
+
+		if (!(got & ~want) && (got | first[i]) == want)
+			continue;
+		KUNIT_FAIL(test,
+			   "byte %lu: the failing read stored %#04x, the next %#04x, want %#04x together (%s)",
+			   i, first[i], got, want,
+			   got & ~want ? "extra bits" : "dirty pages lost");
+		return;
+	}
+	f->cleared = true;
+	dwk_check_leaves(f, "after the read after the failure");
 	dwk_read(f, 0, f->residue, "last");
 	dwk_check_leaves(f, "after the last read");
 }
@@ -509,6 +607,22 @@ static const struct dwk_case dwk_common_cases[] __maybe_unused = {
 	{ .name = "empty_table", .iova = 0, .length = SZ_1G, .page_size = SZ_4K },
 	{ .name = "clean_table", .map = { { 0, SZ_2M, 512 } },
 	  .iova = 0, .length = SZ_1G, .page_size = SZ_4K },
+};
+
+/*
+ * For dwk_run_unmapped_mid_walk(): bitmaps of two or more user pages whose
+ * first page holds some of the dirty bits.
+ */
+static const struct dwk_case dwk_unmapped_cases[] __maybe_unused = {
+	/* 2M IOPTEs at 4K a bit: 32 KiB of bitmap, a record of 512 bits each. */
+	{ .name = "unmapped_mid_walk_2m", .map = { { 0, SZ_2M, 512 } },
+	  .mark = { DWK_MARK(0), DWK_MARK(SZ_32M), DWK_MARK_ALL(100 * SZ_1M, SZ_64M),
+		    DWK_MARK(SZ_1G - SZ_2M) },
+	  .iova = 0, .length = SZ_1G, .page_size = SZ_4K, .uoff = 0x801 },
+	/* Every fourth of 32768 4K IOPTEs: one-bit records, the inline path. */
+	{ .name = "unmapped_mid_walk_4k", .map = { { 0, SZ_4K, 32768 } },
+	  .mark = { DWK_MARK_EVERY(0, SZ_4K, SZ_16K, 8192) },
+	  .iova = 0, .length = SZ_128M, .page_size = SZ_4K, .uoff = 0x801 },
 };
 
 /* Every one of 262144 4K IOPTEs dirty: the walk at its longest. */

@@ -340,9 +340,17 @@ static void io_pgtable_arm_dirty_all_4k(struct kunit *test)
 	dwk_run(test, &arm_dwk_driver, &dwk_all_dirty_case);
 }
 
+static void io_pgtable_arm_dirty_unmapped(struct kunit *test)
+{
+	dwk_run_unmapped_mid_walk(test, &arm_dwk_driver, test->param_value);
+}
+
+KUNIT_ARRAY_PARAM(arm_dwk_unmapped, dwk_unmapped_cases, dwk_case_desc);
+
 static struct kunit_case io_pgtable_arm_dirty_cases[] = {
 	KUNIT_CASE_PARAM(io_pgtable_arm_dirty_test, arm_dwk_gen_params),
 	KUNIT_CASE_SLOW(io_pgtable_arm_dirty_all_4k),
+	KUNIT_CASE_PARAM(io_pgtable_arm_dirty_unmapped, arm_dwk_unmapped_gen_params),
 	{}
 };
 

@@ -63,6 +63,10 @@ struct iova_bitmap_window {
  * @run_next: While the pending run is open, the IOVA just past it, which
  *            may lie past the bitmap's range (the run is clipped when it
  *            is written); ULONG_MAX otherwise, where no record fits.
+ * @run_room: The last IOVA up to which iova_bitmap_record() may grow the
+ *            pending run inline: the user pages of its bits that far are
+ *            pinned, so storing it cannot fail.  Below @run_next when
+ *            there is no such room.
  * @win: The window: the pinned page a walker is writing.
  * @pgshift: log2 of the bitmap's page size, the IOVA bytes a bit stands for.
  * @iova: IOVA of bit 0.
@@ -84,6 +88,7 @@ struct iova_bitmap_window {
  */
 struct iova_bitmap_pending {
 	unsigned long run_next;
+	unsigned long run_room;
 	struct iova_bitmap_window win;
 	unsigned int pgshift;
 	unsigned long iova;
@@ -101,6 +106,8 @@ int iova_bitmap_for_each(struct iova_bitmap *bitmap, void *opaque,
 			 iova_bitmap_fn_t fn);
 void __iova_bitmap_set(struct iova_bitmap *bitmap,
 		       unsigned long iova, size_t length);
+int __iova_bitmap_record(struct iova_bitmap *bitmap,
+			 unsigned long iova, size_t length);
 
 /*
  * @x rotated right by @pgshift: the number of pages in @x if it is a
@@ -122,7 +129,40 @@ static inline unsigned long iova_bitmap_pages(unsigned long x,
  */
 static inline void iova_bitmap_or_byte(u8 *byte, u8 bits)
 {
+	/* Racing with user space, or another call, is allowed: see above. */
 	data_race(*byte |= bits);
+}
+
+/*
+ * Store a record of one aligned page (of the bitmap's page size) whose bit
+ * lies in a pinned page of the user's buffer: the window, else the slot
+ * table.  Return false, storing nothing, for any other record.
+ */
+static inline bool iova_bitmap_store_page(struct iova_bitmap_pending *p,
+					  unsigned long iova, size_t length)
+{
+	unsigned int pgshift = p->pgshift;
+	unsigned long bit, uaddr, tag;
+	struct iova_bitmap_slot *slot;
+
+	if (iova_bitmap_pages(length, pgshift) != 1)
+		return false;
+	bit = iova_bitmap_pages(iova - p->win.iova, pgshift);
+	if (likely(bit < p->win.nbits)) {
+		iova_bitmap_or_byte(p->win.kaddr + bit / BITS_PER_BYTE,
+				    rol8(1, bit));
+		return true;
+	}
+	bit = iova_bitmap_pages(iova - p->iova, pgshift);
+	if (bit >= p->nbits)
+		return false;
+	uaddr = p->uaddr_biased + bit / BITS_PER_BYTE;
+	tag = uaddr >> PAGE_SHIFT;
+	slot = &p->slots[tag & p->slot_mask];
+	if (unlikely(slot->tag != tag))
+		return false;
+	iova_bitmap_or_byte((u8 *)(uaddr + slot->delta), rol8(1, bit));
+	return true;
 }
 
 /**
@@ -136,7 +176,9 @@ static inline void iova_bitmap_or_byte(u8 *byte, u8 bits)
  * huge IOPTEs that straddle its ends.  Records may come in any order.  A
  * record may be buffered until the next record, the end of
  * iova_bitmap_for_each() or iova_bitmap_free(); a failure to store it is
- * reported by iova_bitmap_for_each().
+ * reported by iova_bitmap_for_each().  A walker that must know whether a
+ * record was stored before it clears the dirty state calls
+ * iova_bitmap_record() instead.
  *
  * Context: Process context.  May sleep (it may pin user pages).  Not safe
  * against concurrent calls on the same @bitmap.
@@ -146,38 +188,53 @@ static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 {
 	/* The first member of struct iova_bitmap. */
 	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
-	unsigned long bit, uaddr, tag;
-	struct iova_bitmap_slot *slot;
-	unsigned int pgshift;
 
 	/* The next contiguous IOPTE: the run grows, unless length is 0 or wraps. */
 	if (iova == p->run_next && iova + length > iova) {
 		p->run_next = iova + length;
 		return;
 	}
-	pgshift = p->pgshift;
-	if (iova_bitmap_pages(length, pgshift) != 1)
-		goto out_of_line;
-	/* One aligned page in the window. */
-	bit = iova_bitmap_pages(iova - p->win.iova, pgshift);
-	if (likely(bit < p->win.nbits)) {
-		iova_bitmap_or_byte(p->win.kaddr + bit / BITS_PER_BYTE,
-				    rol8(1, bit));
-		return;
+	if (!iova_bitmap_store_page(p, iova, length))
+		__iova_bitmap_set(bitmap, iova, length);
+}
+
+/**
+ * iova_bitmap_record() - Store IOVA [@iova, @iova + @length) as dirty now.
+ * @bitmap: Bitmap from iova_bitmap_alloc().
+ * @iova: First dirty IOVA.
+ * @length: Bytes of dirty IOVA space; 0 records nothing.
+ *
+ * Sets the same bits as iova_bitmap_set(), and says whether it could: when
+ * it returns 0 the bits are in the user's buffer, or in the pending run
+ * with every user page they need pinned, so that nothing can keep them
+ * out.  A walker that clears the dirty state it reports calls it before
+ * clearing an entry and, when it fails, stops without clearing that entry
+ * or any after it: a failure met in the middle of a walk (a pin refused,
+ * the buffer unmapped by another thread) then loses nothing, and the next
+ * read reports those pages.  A walker uses it or iova_bitmap_set() for
+ * all its records on a bitmap, not both.
+ *
+ * Context: Process context.  May sleep (it may pin user pages).  Not safe
+ * against concurrent calls on the same @bitmap.
+ * Return: 0 when every bit of the record inside the bitmap's range is in
+ * the user's buffer (a record wholly outside the range stores nothing),
+ * else -EFAULT or the error of pin_user_pages_fast(); some of the record's
+ * bits may then be set.  iova_bitmap_for_each() returns the error too.
+ */
+static inline int iova_bitmap_record(struct iova_bitmap *bitmap,
+				     unsigned long iova, size_t length)
+{
+	struct iova_bitmap_pending *p = (struct iova_bitmap_pending *)bitmap;
+
+	/* The next contiguous IOPTE, its bits in pages already pinned. */
+	if (iova == p->run_next && iova + length > iova &&
+	    iova + length - 1 <= p->run_room) {
+		p->run_next = iova + length;
+		return 0;
 	}
-	/* One aligned page in another pinned page. */
-	bit = iova_bitmap_pages(iova - p->iova, pgshift);
-	if (bit >= p->nbits)
-		goto out_of_line;
-	uaddr = p->uaddr_biased + bit / BITS_PER_BYTE;
-	tag = uaddr >> PAGE_SHIFT;
-	slot = &p->slots[tag & p->slot_mask];
-	if (unlikely(slot->tag != tag))
-		goto out_of_line;
-	iova_bitmap_or_byte((u8 *)(uaddr + slot->delta), rol8(1, bit));
-	return;
-out_of_line:
-	__iova_bitmap_set(bitmap, iova, length);
+	if (iova_bitmap_store_page(p, iova, length))
+		return 0;
+	return __iova_bitmap_record(bitmap, iova, length);
 }
 #else
 /*
@@ -206,6 +263,12 @@ static inline int iova_bitmap_for_each(struct iova_bitmap *bitmap,
 static inline void iova_bitmap_set(struct iova_bitmap *bitmap,
 				   unsigned long iova, size_t length)
 {
+}
+
+static inline int iova_bitmap_record(struct iova_bitmap *bitmap,
+				     unsigned long iova, size_t length)
+{
+	return -EOPNOTSUPP;
 }
 #endif /* CONFIG_IOMMUFD_DRIVER */
 

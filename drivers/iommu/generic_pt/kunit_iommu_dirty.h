@@ -446,13 +446,22 @@ static void dirty_all_4k_1g(struct kunit *test)
 	dwk_run(test, &kdirty_driver, &dwk_all_dirty_case);
 }
 
+static void dirty_unmapped_mid_walk(struct kunit *test)
+{
+	if (!kdirty_case_fits(test->param_value))
+		kunit_skip(test, "no IOPTEs of the case's size");
+	dwk_run_unmapped_mid_walk(test, &kdirty_driver, test->param_value);
+}
+
 KUNIT_ARRAY_PARAM(kdirty_common, dwk_common_cases, dwk_case_desc);
+KUNIT_ARRAY_PARAM(kdirty_unmapped, dwk_unmapped_cases, dwk_case_desc);
 
 static struct kunit_case kdirty_test_cases[] = {
 	KUNIT_CASE_PARAM(dirty_common_cases, kdirty_common_gen_params),
 	KUNIT_CASE_PARAM(dirty_format_cases, kdirty_cases_gen),
 	KUNIT_CASE_PARAM(dirty_every_page_size, kdirty_sizes_gen),
 	KUNIT_CASE_SLOW(dirty_all_4k_1g),
+	KUNIT_CASE_PARAM(dirty_unmapped_mid_walk, kdirty_unmapped_gen_params),
 	{}
 };
 

@@ -39,6 +39,7 @@ const char *const fail_kind_name[FK_NR] = {
 	[FK_CRASH] = "crashed",
 	[FK_HANG] = "did not finish",
 	[FK_DOUBLE_PIN] = "pinned a page it already held",
+	[FK_ACCEPTED_LOST] = "record iova_bitmap_record() accepted is missing",
 };
 
 /* splitmix64, or bytes from a fuzzer's input while they last. */
@@ -347,6 +348,7 @@ void case_generate(struct rng *r, struct hcase *c)
 		c->highmem_every = 1 + below(r, 3);
 	if (c->slot_clash && !c->fail_pin_nth && chance(r, 50))
 		c->fail_pin_nth = 2;
+	c->checked = chance(r, 50);
 }
 
 void case_free(struct hcase *c)
@@ -469,19 +471,35 @@ static void model_apply(const struct hcase *c, u8 *img)
 struct walk {
 	const struct hcase *c;
 	int calls;
+	size_t stored;		/* records iova_bitmap_record() accepted */
+	int rec_err;		/* and the error of the one that stopped it */
 };
 
+/*
+ * A checked walker stops at the first record iova_bitmap_record() cannot
+ * store, as generic_pt's does, and returns its error.
+ */
 static int walker(struct iova_bitmap *bitmap, unsigned long iova,
 		  size_t length, void *opaque)
 {
 	struct walk *w = opaque;
+	const struct hrec *rec;
 	size_t i;
 
 	w->calls++;
 	if (iova != w->c->iova || length != w->c->length)
 		w->calls += 1000;
-	for (i = 0; i < w->c->nrec; i++)
-		iova_bitmap_set(bitmap, w->c->rec[i].iova, w->c->rec[i].length);
+	for (i = 0; i < w->c->nrec; i++) {
+		rec = &w->c->rec[i];
+		if (!w->c->checked) {
+			iova_bitmap_set(bitmap, rec->iova, rec->length);
+			continue;
+		}
+		w->rec_err = iova_bitmap_record(bitmap, rec->iova, rec->length);
+		if (w->rec_err)
+			return w->rec_err;
+		w->stored++;
+	}
 	return w->c->walker_error;
 }
 
@@ -617,6 +635,27 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	if (!refused)
 		model_apply(c, want + off);
 	fakemem_read(base, got, map_len);
+	/* What a checked walk stored must be there, whatever came after. */
+	if (c->checked && !refused) {
+		struct hcase accepted = *c;
+		u8 *acc = malloc(map_len);
+
+		assert(acc);
+		memcpy(acc, init, map_len);
+		accepted.nrec = w.stored;
+		model_apply(&accepted, acc + off);
+		for (i = off; i < off + nbytes; i++) {
+			if (acc[i] & ~got[i]) {
+				fail(res, FK_ACCEPTED_LOST, "bitmap byte %lu: bits %#x",
+				     i - off, acc[i] & ~got[i] & 0xff);
+				break;
+			}
+		}
+		free(acc);
+		if (w.rec_err && !(c->bad_page || c->fail_pin_nth || c->fail_alloc_nth))
+			fail(res, FK_WRONG_ERROR, "iova_bitmap_record() %d without a fault",
+			     w.rec_err);
+	}
 
 	if (w.calls != !refused)
 		fail(res, FK_WALKER_CALLS, "walker called %d times, want %d%s",
@@ -650,10 +689,12 @@ enum fail_kind case_run(struct hcase *c, struct case_result *res, bool verbose)
 	}
 	if (refused) {
 		/* checked above */
-	} else if (c->walker_error) {
-		if (ret != c->walker_error)
+	} else if (w.rec_err || c->walker_error) {
+		int walker_ret = w.rec_err ? w.rec_err : c->walker_error;
+
+		if (ret != walker_ret)
 			fail(res, FK_WRONG_ERROR, "ret %d, want walker's %d",
-			     ret, c->walker_error);
+			     ret, walker_ret);
 	} else if (ret && !(faulted && (ret == -EFAULT || ret == -ENOMEM))) {
 		fail(res, FK_WRONG_ERROR, "ret %d with%s a fault", ret,
 		     faulted ? "" : "out");
@@ -691,10 +732,10 @@ void case_print(FILE *f, const struct hcase *c)
 	fprintf(f, "  iova %#lx length %#lx page_size %#lx uoff %#lx nbits %lu\n",
 		c->iova, c->length, c->page_size, c->uoff,
 		c->length && c->page_size ? case_nbits(c) : 0);
-	fprintf(f, "  faults: bad_page %u (%s) fail_pin_nth %ld short_pin %d fail_alloc_nth %ld walker_error %d killed %d highmem_every %d\n",
+	fprintf(f, "  faults: bad_page %u (%s) fail_pin_nth %ld short_pin %d fail_alloc_nth %ld walker_error %d killed %d highmem_every %d checked %d\n",
 		c->bad_page, c->bad_access == UP_RO ? "read-only" : "hole",
 		c->fail_pin_nth, c->short_pin, c->fail_alloc_nth, c->walker_error,
-		c->killed, c->highmem_every);
+		c->killed, c->highmem_every, c->checked);
 	fprintf(f, "  %zu records:", c->nrec);
 	for (i = 0; i < c->nrec && i < 40; i++)
 		fprintf(f, " [%#lx+%#lx]", c->rec[i].iova, c->rec[i].length);

@@ -34,6 +34,7 @@ struct hcase {
 	int highmem_every;		/* see struct fakemem_faults */
 	bool killed;			/* a fatal signal is pending */
 	bool slot_clash;		/* records evict the page written last */
+	bool checked;			/* walker uses iova_bitmap_record() */
 };
 
 enum fail_kind {
@@ -54,6 +55,7 @@ enum fail_kind {
 	FK_CRASH,
 	FK_HANG,
 	FK_DOUBLE_PIN,
+	FK_ACCEPTED_LOST,
 	FK_NR
 };
 

@@ -227,6 +227,19 @@ static unsigned long count_dirty(struct bench_table *t)
 	return n;
 }
 
+/*
+ * Our walker (patches/0006) keeps a dirty IOPTE the query covers only in
+ * part dirty for the read that covers the rest; the queries here start
+ * inside the first IOPTE at most.  7.3's clears it.
+ */
+static unsigned long left_dirty(const struct pattern *p,
+				const struct pt_bench_variant *v)
+{
+	if (v != &pt_variant_ours || !(p->query_skip % p->table->leaf_size))
+		return 0;
+	return !!(*pte(p->table, p->query_skip / p->table->leaf_size) & AMDV1_PTE_D);
+}
+
 static void pattern_init(struct pattern *p)
 {
 	struct bench_table *t = p->table;
@@ -324,7 +337,7 @@ static double run_way(const struct pattern *p, enum way w)
 	t = now_ns() - t;
 	if (ret)
 		die(way_name[w], ret);
-	if (count_dirty(p->table))
+	if (count_dirty(p->table) > left_dirty(p, v))
 		die("PTEs left dirty", count_dirty(p->table));
 	return t;
 }
