@@ -614,10 +614,14 @@ static const struct dwk_case dwk_common_cases[] __maybe_unused = {
  * first page holds some of the dirty bits.
  */
 static const struct dwk_case dwk_unmapped_cases[] __maybe_unused = {
-	/* 2M IOPTEs at 4K a bit: 32 KiB of bitmap, a record of 512 bits each. */
+	/*
+	 * 2M IOPTEs at 4K a bit: 32 KiB of bitmap, a record of 512 bits
+	 * each; the first user page ends at bit 16375, inside the 2M IOPTE
+	 * at 62 MiB, in a run of contiguous dirty IOPTEs from 48 MiB.
+	 */
 	{ .name = "unmapped_mid_walk_2m", .map = { { 0, SZ_2M, 512 } },
-	  .mark = { DWK_MARK(0), DWK_MARK(SZ_32M), DWK_MARK_ALL(100 * SZ_1M, SZ_64M),
-		    DWK_MARK(SZ_1G - SZ_2M) },
+	  .mark = { DWK_MARK(0), DWK_MARK(SZ_32M), DWK_MARK_ALL(48 * SZ_1M, SZ_32M),
+		    DWK_MARK_ALL(100 * SZ_1M, SZ_64M), DWK_MARK(SZ_1G - SZ_2M) },
 	  .iova = 0, .length = SZ_1G, .page_size = SZ_4K, .uoff = 0x801 },
 	/* Every fourth of 32768 4K IOPTEs: one-bit records, the inline path. */
 	{ .name = "unmapped_mid_walk_4k", .map = { { 0, SZ_4K, 32768 } },

@@ -231,7 +231,9 @@ long pin_user_pages_fast(unsigned long start, int nr_pages,
 	fakemem_stats.pin_calls++;
 	if (current->mm->lock_held)	/* GUP takes mmap_lock itself */
 		fakemem_stats.warnings++;
-	if (faults.fail_pin_nth && fakemem_stats.pin_calls == faults.fail_pin_nth)
+	if (faults.fail_pin_nth &&
+	    (faults.fail_pins_after ? fakemem_stats.pin_calls >= faults.fail_pin_nth :
+				      fakemem_stats.pin_calls == faults.fail_pin_nth))
 		return -ENOMEM;
 	if (nr_pages <= 0)
 		return -EINVAL;

@@ -17,6 +17,7 @@ enum upage_access { UP_RW, UP_RO, UP_HOLE };
 struct fakemem_faults {
 	int short_pin;		/* >0: each pin call returns at most this many */
 	long fail_pin_nth;	/* >0: the Nth pin call fails with -ENOMEM */
+	bool fail_pins_after;	/* and every pin call after it (unmapped) */
 	long fail_alloc_nth;	/* >0: the Nth allocation fails */
 	int highmem_every;	/* >0: pages whose index is a multiple are highmem */
 };

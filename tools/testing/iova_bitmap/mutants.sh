@@ -15,7 +15,7 @@ mutants=(
 	"last-bit-off-by-one|s/set_bits(kaddr + offset, shift, shift + chunk_last - first);/set_bits(kaddr + offset, shift, shift + chunk_last - first - (chunk_last > first));/"
 	"ignore-pointer-page-offset|s/unsigned long offset = offset_in_page(addr);/unsigned long offset = 0;/"
 	"no-clip-at-end|s/last_off = min(rlast - base, bitmap->last_off);/last_off = rlast - base;/"
-	"no-clip-at-start|s/off = max(iova, base) - base;/off = iova - base;/"
+	"no-clip-at-start|s/\*first_bit = (max(iova, base) - base) >>/*first_bit = (iova - base) >>/"
 	"run-not-clipped-at-end|s/min(pend->run_next - 1 - pend->iova, bitmap->last_off)/(pend->run_next - 1 - pend->iova)/"
 	"fast-path-ignores-wrap|s/iova == p->run_next \&\& iova + length > iova/iova == p->run_next \&\& length/"
 	"inline-sets-first-bit-only|s/if (iova_bitmap_pages(length, pgshift) != 1)/if (!length)/"
@@ -40,6 +40,8 @@ mutants=(
 	"buffer-check-stops-at-first-vma|s/addr = vma->vm_end;/break;/"
 	"buffer-check-allows-read-only|s/return vma->vm_flags \& VM_WRITE;/return true;/"
 	"drop-pending-run|s/write_bits(bitmap, bitmap->run_first, bitmap->run_last);/;/"
+	"record-accepts-unpinned|s/ret = pin_upages(bitmap, upage, end);/ret = 0; upage = end + 1;/"
+	"record-run-past-pinned|s/iova + length - 1 <= p->run_room/iova + length - 1 <= ULONG_MAX/"
 )
 # ONLY=name[,name...] runs just those mutants.
 if [ -n "${ONLY:-}" ]; then
