@@ -283,6 +283,7 @@ static void grow_slots(struct iova_bitmap *bitmap)
  * Pin @upage and as many following pages up to @last_upage as fit in
  * consecutive slots, evicting whatever those slots held.  Evicting a page
  * that lies after @upage means records went back: grow instead if allowed.
+ * A failure is latched for iova_bitmap_for_each() and returned.
  */
 static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 		      unsigned long last_upage)
@@ -302,18 +303,20 @@ static int pin_upages(struct iova_bitmap *bitmap, unsigned long upage,
 
 	pinned = pin_user_pages_fast(upage_addr(bitmap, upage), n, FOLL_WRITE,
 				     &bitmap->slot_page[slot]);
-	if (pinned <= 0)
-		return pinned ? pinned : -EFAULT;
+	if (pinned <= 0) {
+		if (!pinned)
+			pinned = -EFAULT;
+		if (!bitmap->err)
+			bitmap->err = pinned;
+		return pinned;
+	}
 	for (i = 0; i < pinned; i++)
 		fill_slot(bitmap, slot + i, upage_addr(bitmap, upage + i));
 	bitmap->npinned += pinned;
 	return 0;
 }
 
-/*
- * The pinned page holding @upage, pinning up to @last_upage on a miss.  A
- * failure to pin is latched for iova_bitmap_for_each() and returned.
- */
+/* The pinned page holding @upage, pinning up to @last_upage on a miss. */
 static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 			      unsigned long last_upage)
 {
@@ -322,11 +325,8 @@ static struct page *get_upage(struct iova_bitmap *bitmap, unsigned long upage,
 
 	if (!slot_holds(bitmap, slot, upage)) {
 		ret = pin_upages(bitmap, upage, last_upage);
-		if (ret) {
-			if (!bitmap->err)
-				bitmap->err = ret;
+		if (ret)
 			return ERR_PTR(ret);
-		}
 		/* Pinning may have grown the table. */
 		slot = upage_slot(bitmap, upage);
 	}
@@ -677,11 +677,8 @@ static int pin_bits(struct iova_bitmap *bitmap, unsigned long first,
 			if (slot_holds(bitmap, upage_slot(bitmap, end + 1), end + 1))
 				break;
 		ret = pin_upages(bitmap, upage, end);
-		if (ret) {
-			if (!bitmap->err)
-				bitmap->err = ret;
+		if (ret)
 			return ret;
-		}
 	}
 	return 0;
 }

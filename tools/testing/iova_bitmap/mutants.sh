@@ -29,7 +29,7 @@ mutants=(
 	"inline-writes-highmem|s/if (PageHighMem(page)) {/if (0) {/"
 	"slot-kept-after-unpin|s/bitmap->pend.slots\[slot\].tag = 0;/;/"
 		"run-end-not-derived|s/bitmap->run_last = run_last(bitmap);/;/"
-	"swallow-pin-error|s/bitmap->err = ret;/(void)ret;/"
+	"swallow-pin-error|s/bitmap->err = pinned;/(void)pinned;/"
 	"leak-pins-at-free|/^void iova_bitmap_free/,/^}/s/release_slots(bitmap, 0, bitmap->pend.slot_mask + 1);/;/"
 	"no-merge-check|s/first_bit <= run_last(bitmap) + 1 \&\&/first_bit <= run_last(bitmap) + 2 \&\&/"
 	"grow-loses-page-pointers|s/bitmap->slot_page\[slot\] = old_page\[i\];/bitmap->slot_page[slot] = old_page[0];/"
