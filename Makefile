@@ -6,7 +6,7 @@ T := tooling
 H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
-	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-icount bench-kernel baseline docs \
+	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-steps bench-icount bench-kernel baseline docs \
 	matrix series fixes fixes-bisect fixes-history qemu check-hw check-hw-stock vfio-stock inside-stock race-soak fail-nth migrate \
 	clean distclean
 
@@ -77,6 +77,10 @@ bench-pt-layouts: tree
 # Each fast-path mechanism of the library taken out in turn, and timed.
 ablate: tree
 	$(MAKE) -C $(H) ablate
+
+# The library at each step of make series (run it first), timed
+bench-steps: tree
+	$(MAKE) -C $(H) bench-steps
 
 bench-icount: tree
 	@$(T)/deps.sh --fuzz

@@ -31,8 +31,8 @@ trap 'rm -rf "$stage"' EXIT
 series=$(sed -e '/^\s*#/d' -e '/^\s*$/d' "$REPO/patches/series")
 for p in $series; do
 	[ -f "$REPO/patches/$p" ] || die "patches/series names missing $p"
-	sed -n 's#^+++ b/\([^\t ]*\).*#\1#p; s#^--- a/\([^\t ]*\).*#\1#p' \
-		"$REPO/patches/$p"
+	sed -n 's#^+++ b/\([^\t ]*\).*#\1#p; s#^--- a/\([^\t ]*\).*#\1#p
+		s#^rename from \(.*\)#\1#p; s#^rename to \(.*\)#\1#p' "$REPO/patches/$p"
 done | sort -u >"$stage/patched.list"
 mkdir "$stage/tree"
 while read -r f; do
@@ -50,7 +50,10 @@ done
 # shellcheck disable=SC2086
 (cd "$REPO" && git ls-files --cached --others --exclude-standard -- $OVERLAY_DIRS |
 	while read -r f; do [ -f "$f" ] && echo "$f"; done) | sort >"$stage/overlay.list"
-dup=$(comm -12 "$stage/patched.list" "$stage/overlay.list")
+# A file may be both only if patches/rewritten-files says so: the series
+# edits it in steps, and its last step is our file, whole.
+dup=$(comm -12 "$stage/patched.list" "$stage/overlay.list" |
+	grep -vxF -f <(sed -e '/^\s*#/d' -e '/^\s*$/d' "$REPO/patches/rewritten-files") || true)
 [ -z "$dup" ] || die "both patched and overlaid: $dup"
 while read -r f; do
 	mkdir -p "$stage/tree/$(dirname "$f")"

@@ -5,9 +5,10 @@
 #   $BUILD/series/out   git format-patch --cover-letter --base=base
 # Checks: the series' last commit equals the assembled tree (build/src),
 # git am of the written patches onto a clean base gives the same tree, every
-# patch passes checkpatch.pl --strict, and (unless SERIES_BUILD=0) every
+# patch passes checkpatch.pl --strict, the library at each of its steps
+# passes the user-space harness, and (unless SERIES_BUILD=0) every
 # commit builds, incrementally, the test kernel's configuration and one
-# matrix configuration (modules, W=1).
+# matrix configuration (modules, W=1); SERIES_BUILD_RANGE limits which.
 . "$(dirname "$0")/common.sh"
 
 S=$BUILD/series
@@ -168,6 +169,17 @@ else
 fi
 rm -rf "$A"
 
+# 5b. The library at each step from the rewrite on (every commit whose
+#     header declares iova_bitmap_record()) passes the user-space harness.
+if SERIES=$T KDIR=$REPO CASES=${SERIES_CASES:-20000} \
+	"$REPO/tools/testing/iova_bitmap/steps.sh" >"$S/steps.log" 2>&1; then
+	sed -n 's/^ok [0-9]* /# /p' "$S/steps.log"
+else
+	sed 's/^/# /' "$S/steps.log"
+	echo "# the harness fails a step of the library"
+	fail=$((fail + 1))
+fi
+
 # 6. Every commit builds (test configuration and one matrix configuration).
 if [ "${SERIES_BUILD:-1}" = 1 ]; then
 	command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
@@ -178,7 +190,9 @@ if [ "${SERIES_BUILD:-1}" = 1 ]; then
 	{ cat "$REPO/tooling/config/base.config" "$REPO/tooling/config/matrix/common.config"
 	  sed -n 's/^mtty-m-vfio-m-container: //p' "$REPO/tooling/config/matrix/named" | tr ' ' '\n'
 	} >"$cfg_matrix"
-	for c in $(g rev-list --reverse base..series); do
+	# SERIES_BUILD_RANGE: only those commits (a rev-list range), e.g. to
+	# build again the ones a change touched.
+	for c in $(g rev-list --reverse "${SERIES_BUILD_RANGE:-base..series}"); do
 		g checkout -q "$c"
 		subj=$(g log -1 --format=%s "$c")
 		for kind in test matrix; do

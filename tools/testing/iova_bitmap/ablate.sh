@@ -13,6 +13,8 @@ set -eu
 cd "$(dirname "$0")"
 KDIR=$(cd "${KDIR:-../../..}" && pwd)
 BASE_TREE=$(cd "${BASE_TREE:-$KDIR/build/base}" && pwd)
+# The walker bench_pt runs: the series' generic_pt (the assembled tree).
+OURS_TREE=$(cd "${OURS_TREE:-$KDIR/build/src}" && pwd)
 ROUNDS=${ROUNDS:-5}
 CASES=${CASES:-20000}
 GIB=${GIB:-64}
@@ -24,12 +26,12 @@ trap 'rm -rf "$work"' EXIT
 # name|perl expression (applied with -0pe to the library and its header)
 ablations=(
 	"none|"
-	"no-inline|s/(\tstruct iova_bitmap_slot \*slot;\n)/\$1\n\t__iova_bitmap_set(bitmap, iova, length);\n\treturn;/"
+	"no-inline|s/(\tstruct iova_bitmap_pending \*p = \(struct iova_bitmap_pending \*\)bitmap;\n)\n(\t\/\* The next contiguous IOPTE: )/\$1\n\t__iova_bitmap_set(bitmap, iova, length);\n\treturn;\n\$2/; s/(\tstruct iova_bitmap_pending \*p = \(struct iova_bitmap_pending \*\)bitmap;\n)\n(\t\/\* The next contiguous IOPTE, )/\$1\n\treturn __iova_bitmap_record(bitmap, iova, length);\n\$2/"
 	"no-inline-run|s/if \(iova == p->run_next && iova \+ length > iova\)/if (0)/"
 	"no-inline-window|s/if \(likely\(bit < p->win.nbits\)\)/if (0)/"
-	"no-inline-slot|s/if \(bit >= p->nbits\)\n\t\tgoto out_of_line;/goto out_of_line;/"
+	"no-inline-slot|s/if \(bit >= p->nbits\)\n\t\treturn false;/return false;/"
 	"no-rotate|s/return BITS_PER_LONG == 64 \? ror64\(x, pgshift\) : ror32\(x, pgshift\);/return x & ((1UL << pgshift) - 1) ? ULONG_MAX : x >> pgshift;/"
-	"no-run|s/(\tlast_bit = last_off >> bitmap->pend.pgshift;\n)/\$1\n\twrite_bits(bitmap, first_bit, last_bit);\n\treturn;/"
+	"no-run|s/\tif \(bitmap->run_pending && !run_touches\(bitmap, first_bit, last_bit\)\)\n\t\tflush_run\(bitmap\);\n\trun_add\(bitmap, first_bit, last_bit, last_off\);/\twrite_bits(bitmap, first_bit, last_bit);/; s/(\tmerge = bitmap->run_pending)/\treturn write_bits(bitmap, first_bit, last_bit);\n\$1/"
 	"no-grow|s/(bitmap->pend.slot_mask \+ 1 < bitmap->slot_limit)/0 \&\& \$1/"
 )
 if [ $# -gt 0 ]; then
@@ -59,7 +61,7 @@ variant() { # name expr
 	fi
 	# A variant may leave a helper unused: its warnings are expected.
 	if ! { make -s -C "$t" KDIR=../../.. CFLAGS=-w iova_bitmap_test iova_bitmap_bench &&
-	       make -s -C "$t/pt" KDIR=../../../.. BASE_TREE="$BASE_TREE" bench_pt; } \
+	       make -s -C "$t/pt" KDIR=../../../.. BASE_TREE="$BASE_TREE" OURS_TREE="$OURS_TREE" bench_pt; } \
 	       >"$d/build.log" 2>&1; then
 		cat "$d/build.log" >&2
 		echo "# $1: does not build" >&2

@@ -1,0 +1,122 @@
+#!/bin/bash
+# The library at each step of the series: every commit of the series' git
+# tree (make series: build/series/src, branch "series") whose library has
+# iova_bitmap_record(), the steps from the rewrite on, built in user space
+# over this harness the way ablate.sh builds its variants.
+#   ./steps.sh            run CASES (20000) harness cases over each step
+#   ./steps.sh --bench    time each step on bench.c's patterns (whole call)
+#                         and under generic_pt's walker (bench_pt's "ours"
+#                         column), fastest of ROUNDS (3), pinned to
+#                         BENCH_CPU; 7.3's library on bench.c's patterns
+#                         first.  Prints each step's time over the step
+#                         before it: below 0.95, the step pays.
+set -eu
+cd "$(dirname "$0")"
+KDIR=$(cd "${KDIR:-../../..}" && pwd)
+SERIES=${SERIES:-$KDIR/build/series/src}
+BASE_TREE=$(cd "${BASE_TREE:-$KDIR/build/base}" && pwd)
+OURS_TREE=$(cd "${OURS_TREE:-$KDIR/build/src}" && pwd)
+CASES=${CASES:-20000}
+ROUNDS=${ROUNDS:-3}
+GIB=${GIB:-64}
+BENCH_CPU=${BENCH_CPU:-0}
+PATTERNS=${PATTERNS:-"S1 S2 S3 S4 S5 S6 S7"}
+bench=0
+[ "${1:-}" = --bench ] && bench=1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The commits that change the library, oldest first, from the first whose
+# header declares iova_bitmap_record().
+steps=()
+for c in $(git -C "$SERIES" rev-list --reverse base..series -- lib/iova_bitmap.c include/linux/iova_bitmap.h); do
+	git -C "$SERIES" show "$c:include/linux/iova_bitmap.h" 2>/dev/null |
+		grep -q 'iova_bitmap_record(' || continue
+	steps+=("$c")
+done
+[ ${#steps[@]} -gt 0 ] || { echo "no library steps in $SERIES: run make series first" >&2; exit 1; }
+
+# A copy of the harness below a tree holding the step's library.
+build() { # n commit targets...
+	local d=$work/$1 c=$2 t=$work/$1/tools/testing/iova_bitmap
+	shift 2
+	mkdir -p "$d/lib" "$d/include/linux" "$t/pt"
+	git -C "$SERIES" show "$c:lib/iova_bitmap.c" >"$d/lib/iova_bitmap.c"
+	git -C "$SERIES" show "$c:include/linux/iova_bitmap.h" >"$d/include/linux/iova_bitmap.h"
+	cp -- *.c *.h Makefile "$t/"
+	cp -r include "$t/"
+	cp pt/Makefile pt/*.c pt/*.h "$t/pt/"
+	cp -r pt/include pt/floor "$t/pt/"
+	make -s -C "$t" KDIR=../../.. "$@" >"$d/build.log" 2>&1 || { cat "$d/build.log" >&2; return 1; }
+}
+subject() { git -C "$SERIES" log -1 --format=%s "$1"; }
+
+if [ $bench = 0 ]; then
+	echo "KTAP version 1"
+	echo "1..${#steps[@]}"
+	n=0 fail=0
+	for c in "${steps[@]}"; do
+		n=$((n + 1))
+		if build $n "$c" iova_bitmap_test &&
+		   out=$("$work/$n/tools/testing/iova_bitmap/iova_bitmap_test" --cases "$CASES" 2>&1 | tail -1); then
+			echo "# ${out#\# }"
+			echo "ok $n harness: $(subject "$c")"
+		else
+			echo "# ${out:-does not build}"
+			echo "not ok $n harness: $(subject "$c")"
+			fail=$((fail + 1))
+		fi
+	done
+	exit $((fail > 0))
+fi
+
+declare -A best
+lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
+names=(7.3)
+make -s KDIR="$KDIR" BASE_TREE="$BASE_TREE" iova_bitmap_bench_7.3 >/dev/null
+n=0
+for c in "${steps[@]}"; do
+	n=$((n + 1))
+	build $n "$c" iova_bitmap_bench
+	make -s -C "$work/$n/tools/testing/iova_bitmap/pt" KDIR=../../../.. \
+		BASE_TREE="$BASE_TREE" OURS_TREE="$OURS_TREE" bench_pt >>"$work/$n/build.log" 2>&1
+	names+=("$n")
+done
+bin() { [ "$1" = 7.3 ] && echo "$PWD/iova_bitmap_bench_7.3" || echo "$work/$1/tools/testing/iova_bitmap/$2"; }
+echo "# $(date -u +%Y-%m-%d), CPU $BENCH_CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+for r in $(seq "$ROUNDS"); do
+	for p in $PATTERNS; do
+		for s in "${names[@]}"; do
+			read -r _ _ _ t _ < <(taskset -c "$BENCH_CPU" "$(bin "$s" iova_bitmap_bench)" "$p" --reps 2)
+			best[$s.$p]=$(lower "$t" "${best[$s.$p]:-}")
+		done
+	done
+	for s in "${names[@]:1}"; do
+		while read -r p _ _ _ _ t _; do
+			best[$s.$p]=$(lower "$t" "${best[$s.$p]:-}")
+		done < <("$(bin "$s" pt/bench_pt)" --rounds 1 --gib "$GIB" --cpu "$BENCH_CPU" | grep -E '^(4K|2M)')
+	done
+done
+pt_patterns=$(printf '%s\n' "${!best[@]}" | sed -n 's/^1\.\(\(4K\|2M\).*\)/\1/p' | sort)
+printf '%-4s %-44.44s' step library
+for p in $PATTERNS $pt_patterns; do printf ' %9s' "$p"; done
+echo
+prev=
+for s in "${names[@]}"; do
+	if [ "$s" = 7.3 ]; then label="7.3's library (ms per call)"
+	else label=$(subject "${steps[$((s - 1))]}"); fi
+	printf '%-4s %-44.44s' "$s" "$label"
+	for p in $PATTERNS $pt_patterns; do
+		t=${best[$s.$p]:-}
+		if [ -z "$t" ]; then printf ' %9s' -
+		elif [ -z "$prev" ] || [ -z "${best[$prev.$p]:-}" ]; then
+			printf ' %9s' "$(awk -v t="$t" 'BEGIN { printf "%.3gms", t / 1e6 }')"
+		else
+			printf ' %8sx' "$(awk -v a="$t" -v b="${best[$prev.$p]}" 'BEGIN { printf "%.2f", a / b }')"
+		fi
+	done
+	echo
+	prev=$s
+done
+echo "# each row: its time over the row before (the first of each column: ms per call)"
+echo "# 7.3: its library as Debian ships it; 4K/2M columns: generic_pt's amdv1 walk + the library"
