@@ -586,12 +586,13 @@ EXPORT_SYMBOL_NS_GPL(iova_bitmap_free, "IOMMUFD");
  * pinned or written.  If the check fails, @fn is not called, so no dirty
  * state is consumed.
  *
- * What is not guaranteed: a failure that only the walk itself can meet -
- * the buffer unmapped or made read-only by another thread after the
- * check, a pin failing for lack of memory, a hardware-poisoned page - is
- * still returned, but the dirty state @fn cleared for the records that
- * could not be stored is lost.  Records stored before the failure stay
- * written.
+ * A failure that only the walk itself can meet - the buffer unmapped or
+ * made read-only by another thread after the check, a pin failing for
+ * lack of memory, a hardware-poisoned page - is returned too.  A walker
+ * that records with iova_bitmap_record() stops at it and loses nothing;
+ * one that uses iova_bitmap_set() goes on, and the dirty state it cleared
+ * for the records that could not be stored is lost.  Records stored
+ * before the failure stay written.
  *
  * Context: Process context, in the task whose memory holds the buffer.
  * May sleep; takes mmap_lock for reading.  Calls on the same @bitmap, and
