@@ -80,28 +80,13 @@ for a in "${ablations[@]}"; do
 		names+=("$name")
 	fi
 done
-echo "# $(date -u +%Y-%m-%d), CPU $BENCH_CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+. ./timing.sh
+machine_line
 echo "# variants built and passing $CASES harness cases: ${names[*]}"
 
 declare -A best
-lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 bin() { echo "$work/$1/tools/testing/iova_bitmap/$2"; }
-
-# bench.c patterns: "PATTERN records ns_per_record total_ns bits_set"
-for r in $(seq "$ROUNDS"); do
-	for p in $PATTERNS; do
-		for n in "${names[@]}"; do
-			read -r _ _ _ t _ < <(taskset -c "$BENCH_CPU" "$(bin "$n" iova_bitmap_bench)" "$p" --reps 2)
-			best[$n.$p]=$(lower "$t" "${best[$n.$p]:-}")
-		done
-	done
-	# generic_pt: the "ours" column (walk + library) of each pattern
-	for n in "${names[@]}"; do
-		while read -r p _ _ _ _ t _; do
-			best[$n.$p]=$(lower "$t" "${best[$n.$p]:-}")
-		done < <("$(bin "$n" pt/bench_pt)" --rounds 1 --gib "$GIB" --cpu "$BENCH_CPU" | grep -E '^(4K|2M)')
-	done
-done
+time_variants "${names[*]}" "${names[*]}"
 
 pt_patterns=$(printf '%s\n' "${!best[@]}" | sed -n 's/^none\.\(\(4K\|2M\).*\)/\1/p' | sort)
 printf '%-18s' variant

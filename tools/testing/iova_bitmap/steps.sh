@@ -102,8 +102,8 @@ if [ $bench = 0 ]; then
 	exit $((fail + old_fail > 0))
 fi
 
+. ./timing.sh
 declare -A best
-lower() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 names=(7.3)
 make -s KDIR="$KDIR" BASE_TREE="$BASE_TREE" iova_bitmap_bench_7.3 >/dev/null
 n=0
@@ -115,20 +115,8 @@ for c in "${steps[@]}"; do
 	names+=("$n")
 done
 bin() { [ "$1" = 7.3 ] && echo "$PWD/iova_bitmap_bench_7.3" || echo "$work/$1/tools/testing/iova_bitmap/$2"; }
-echo "# $(date -u +%Y-%m-%d), CPU $BENCH_CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-for r in $(seq "$ROUNDS"); do
-	for p in $PATTERNS; do
-		for s in "${names[@]}"; do
-			read -r _ _ _ t _ < <(taskset -c "$BENCH_CPU" "$(bin "$s" iova_bitmap_bench)" "$p" --reps 2)
-			best[$s.$p]=$(lower "$t" "${best[$s.$p]:-}")
-		done
-	done
-	for s in "${names[@]:1}"; do
-		while read -r p _ _ _ _ t _; do
-			best[$s.$p]=$(lower "$t" "${best[$s.$p]:-}")
-		done < <("$(bin "$s" pt/bench_pt)" --rounds 1 --gib "$GIB" --cpu "$BENCH_CPU" | grep -E '^(4K|2M)')
-	done
-done
+machine_line
+time_variants "${names[*]}" "${names[*]:1}"
 pt_patterns=$(printf '%s\n' "${!best[@]}" | sed -n 's/^1\.\(\(4K\|2M\).*\)/\1/p' | sort)
 printf '%-4s %-44.44s' step library
 for p in $PATTERNS $pt_patterns; do printf ' %9s' "$p"; done
