@@ -8,7 +8,8 @@
 # patch passes checkpatch.pl --strict, the library at each of its steps
 # passes the user-space harness, and (unless SERIES_BUILD=0) every
 # commit builds, incrementally, the test kernel's configuration and one
-# matrix configuration (modules, W=1); SERIES_BUILD_RANGE limits which.
+# matrix configuration (modules, W=1); SERIES_BUILD_RANGE limits which
+# commits, SERIES_BUILD_KINDS (test matrix) which builds.
 . "$(dirname "$0")/common.sh"
 
 S=$BUILD/series
@@ -197,7 +198,7 @@ if [ "${SERIES_BUILD:-1}" = 1 ]; then
 	for c in $(g rev-list --reverse "${SERIES_BUILD_RANGE:-base..series}"); do
 		g checkout -q "$c"
 		subj=$(g log -1 --format=%s "$c")
-		for kind in test matrix; do
+		for kind in ${SERIES_BUILD_KINDS:-test matrix}; do
 			# Laid out as build/obj and build/matrix/obj are, so that
 			# ccache serves what those builds compiled (kmake).
 			o=$S/obj t0=$(date +%s)
