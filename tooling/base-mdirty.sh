@@ -1,11 +1,11 @@
 #!/bin/bash
 # Make build/base-mdirty ($BASE_MDIRTY): the untouched 7.3 base plus only
-# the mdirty sample (samples/vfio-mdev/mdirty.c and the patch that adds its
-# Kconfig and Makefile lines), so that 7.3's own library can serve VFIO
+# the mdirty sample (samples/vfio-mdev/mdirty{.c,.h,_log.h} and the patch
+# that adds its Kconfig and Makefile lines), so that 7.3's own library can serve VFIO
 # DMA-logging REPORTs.  The tree for the 7.3 kernels of make vfio-stock
 # and make bench-kernel.  Hard links to the base, real copies of what the
-# sample changes; remade when the base or that patch changes, mdirty.c
-# refreshed when it changes (so an unchanged tree rebuilds nothing).
+# sample changes; remade when the base or that patch changes, the sample's
+# files refreshed when they change (so an unchanged tree rebuilds nothing).
 # Expects the assembled base (tooling/assemble.sh).
 . "$(dirname "$0")/common.sh"
 
@@ -25,8 +25,9 @@ if [ "$(cat "$T/.stamp" 2>/dev/null)" != "$stamp" ]; then
 		[ -f "$BASE/$f" ] && cp "$BASE/$f" "$T/$f" && chmod u+w "$T/$f"
 	done
 	patch -d "$T" -p1 -s --no-backup-if-mismatch <"$SAMPLE_PATCH"
-	cp "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c"
 	echo "$stamp" >"$T/.stamp"
 fi
-cmp -s "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c" ||
-	cp "$REPO/samples/vfio-mdev/mdirty.c" "$T/samples/vfio-mdev/mdirty.c"
+for f in mdirty.c mdirty.h mdirty_log.h; do
+	cmp -s "$REPO/samples/vfio-mdev/$f" "$T/samples/vfio-mdev/$f" ||
+		cp "$REPO/samples/vfio-mdev/$f" "$T/samples/vfio-mdev/$f"
+done

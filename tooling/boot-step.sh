@@ -8,7 +8,7 @@
 #   make fail-nth: iommufd_fail_nth alone (make check runs it among the
 #     rest): failure injection over every iommufd path, dirty reads too.
 #   make migrate [MIGRATE_CASES=name,name]: QEMU live migration with an
-#     mdirty mdev (tooling/guest/migrate_test.c).
+#     mdirty_vmm mdev (tooling/guest/migrate_test.c).
 . "$(dirname "$0")/common.sh"
 
 mode=${1:?mode}

@@ -24,7 +24,7 @@ ours=$(cd "$REPO" && git ls-files --cached --others --exclude-standard -- includ
 # Objects that compile them (intel/iommu_kunit.c is #included by iommu.c).
 objs="lib/iova_bitmap.o lib/tests/iova_bitmap_kunit.o lib/tests/iova_bitmap_bench_kunit.o
 drivers/iommu/io-pgtable-arm-dirty-kunit.o drivers/iommu/io-pgtable-arm.o
-samples/vfio-mdev/mdirty.o drivers/iommu/generic_pt/fmt/kunit_dirty_amdv1.o
+samples/vfio-mdev/mdirty.o samples/vfio-mdev/mdirty_vmm.o drivers/iommu/generic_pt/fmt/kunit_dirty_amdv1.o
 drivers/iommu/generic_pt/fmt/kunit_dirty_vtdss.o drivers/iommu/generic_pt/fmt/kunit_dirty_mock.o"
 
 checkpatch_files() {

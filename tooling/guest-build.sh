@@ -49,10 +49,10 @@ fi
 # warnings (-Woverflow, -Wformat) stay.
 [ "$GUEST_ARCH" = i386 ] && cflags="$cflags -Wno-pointer-to-int-cast"
 
-build() { # out, sources..., extra flags
+build() { # out, sources...; $EXTRA: flags, $DEPS: headers it includes
 	local out=$1; shift
 	local newest
-	newest=$(ls -t "$@" "$G/usr/include/linux/iommufd.h" 2>/dev/null | head -1)
+	newest=$(ls -t "$@" ${DEPS:-} "$G/usr/include/linux/iommufd.h" 2>/dev/null | head -1)
 	if [ ! -x "$out" ] || [ "$newest" -nt "$out" ]; then
 		# shellcheck disable=SC2086
 		$cc $cflags $EXTRA "$@" -o "$out" ${LIBS:-} -lpthread -lcap
@@ -60,12 +60,17 @@ build() { # out, sources..., extra flags
 }
 ST=$SRC/tools/testing/selftests/iommu
 EXTRA="-I$SRC -Wno-missing-field-initializers" build "$G/bin/dirty_demo" "$REPO/tooling/guest/dirty_demo.c"
-EXTRA="-I$SRC -Wno-missing-field-initializers" build "$G/bin/dirty_bench" "$REPO/tooling/guest/dirty_bench.c"
+DEPS=$SRC/samples/vfio-mdev/mdirty.h EXTRA="-I$SRC -Wno-missing-field-initializers" \
+	build "$G/bin/dirty_bench" "$REPO/tooling/guest/dirty_bench.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd" "$ST/iommufd.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_fail_nth" "$ST/iommufd_fail_nth.c"
-EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dma_logging" "$ST/iommufd_vfio_dma_logging.c"
 EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_dirty_race" "$ST/iommufd_dirty_race.c"
-EXTRA="-I$SRC/tools/testing/selftests -Wno-unused-function" build "$G/bin/iommufd_vfio_dirty_report" "$ST/iommufd_vfio_dirty_report.c"
+# selftests/vfio's own, with its -Werror (its Makefile builds them only
+# for x86 and arm64; the other guests run them too)
+VT=$SRC/tools/testing/selftests/vfio
+EXTRA="-I$SRC/tools/testing/selftests -Werror" build "$G/bin/vfio_dma_logging_test" "$VT/vfio_dma_logging_test.c"
+DEPS=$SRC/samples/vfio-mdev/mdirty.h EXTRA="-I$SRC/tools/testing/selftests -Werror" \
+	build "$G/bin/vfio_dirty_report_test" "$VT/vfio_dirty_report_test.c"
 [ "$GUEST_ARCH" = x86_64 ] && EXTRA="" build "$G/bin/migrate_test" "$REPO/tooling/guest/migrate_test.c"
 # The real-IOMMU dirty test (make check-hw): x86_64 only, the one guest
 # booted on a q35 with an emulated VT-d.

@@ -72,6 +72,7 @@ IOMMUFD_TEST:drivers/iommu/generic_pt/fmt/iommu_mock.o
 IOMMU_IO_PGTABLE_LPAE:drivers/iommu/io-pgtable-arm.o
 SAMPLE_VFIO_MDEV_MTTY:samples/vfio-mdev/mtty.o
 SAMPLE_VFIO_MDEV_MDIRTY:samples/vfio-mdev/mdirty.o
+SAMPLE_VFIO_MDEV_MDIRTY_VMM:samples/vfio-mdev/mdirty_vmm.o
 ARM_SMMU_V3:drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.o
 IOMMUFD_DRIVER:lib/iova_bitmap.o"
 
@@ -144,7 +145,7 @@ cfgval() { # .config, symbol -> y, m or n
 
 expected_driver() { # .config -> y or n, by the rule above
 	local c=$1 s
-	for s in VFIO IOMMUFD MLX5_VFIO_PCI PDS_VFIO_PCI SAMPLE_VFIO_MDEV_MDIRTY IOMMUFD_TEST; do
+	for s in VFIO IOMMUFD MLX5_VFIO_PCI PDS_VFIO_PCI SAMPLE_VFIO_MDEV_MDIRTY SAMPLE_VFIO_MDEV_MDIRTY_VMM IOMMUFD_TEST; do
 		[ "$(cfgval "$c" $s)" != n ] && { echo y; return; }
 	done
 	if [ "$(cfgval "$c" IOMMUFD)" != n ]; then
@@ -156,7 +157,7 @@ expected_driver() { # .config -> y or n, by the rule above
 }
 
 # Our files, whose W=1 warnings fail a configuration.
-ours_re='(lib/iova_bitmap\.c|include/linux/iova_bitmap\.h|samples/vfio-mdev/mdirty\.c)'
+ours_re='(lib/iova_bitmap\.c|include/linux/iova_bitmap\.h|samples/vfio-mdev/mdirty[a-z_]*\.[ch])'
 
 # Symbols whose flip rebuilds much of the kernel, heaviest first: AMD and
 # Intel bring IRQ remapping and DMAR (about 1,000 objects), IOMMUFD is

@@ -67,25 +67,9 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include "drivers/iommu/iommufd/iommufd_test.h"
+#include "samples/vfio-mdev/mdirty.h"
 
 #define IOVA_BASE (1UL << 24)	/* MOCK_APERTURE_START */
-
-/*
- * The device ABI of samples/vfio-mdev/mdirty.c (test ABI, no uapi header):
- * MDIRTY_DMA_WRITE says the device wrote [iova, iova + length), inside a
- * STARTed range; MDIRTY_SET_MODE picks how the log is reported.
- */
-struct mdirty_dma {
-	__u32 argsz;
-	__u32 flags;
-	__u64 iova;
-	__u64 length;
-};
-
-#define MDIRTY_MODE_RANGES	0	/* like mlx5: one record per write, in order */
-#define MDIRTY_DMA_WRITE	_IO(VFIO_TYPE, VFIO_BASE + 96)
-#define MDIRTY_SET_MODE		_IO(VFIO_TYPE, VFIO_BASE + 97)
-#define MDIRTY_MAX_WRITES	4096	/* writes its log holds; more get ENOSPC */
 
 #define DEV_PAGE	4096ULL		/* the REPORT and START page size: QEMU's */
 #define DEV_IOVA	(1ULL << 30)	/* where the device patterns' ranges start */

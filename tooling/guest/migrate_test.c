@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A real VMM as the client: QEMU live-migrates a small guest while an
- * mdirty mdev (samples/vfio-mdev/mdirty.c) writes the guest's memory by
- * DMA, and the destination must get every page the device wrote.
+ * mdirty_vmm mdev (samples/vfio-mdev/mdirty_vmm.c) writes the guest's
+ * memory by DMA, and the destination must get every page the device wrote.
  *
  * The guest runs no OS: its firmware halts the vCPU at once, so nothing
  * but the device writes its RAM.  QEMU's own dirty tracking never sees a
@@ -61,7 +61,7 @@
 
 static const char *qemu = "/usr/bin/qemu-system-x86_64";
 static const char *firmware = "/usr/share/l2/halt.bin";
-static const char *parent_type = "/sys/class/mdev_bus/mdirty/mdev_supported_types/mdirty-1/create";
+static const char *parent_type = "/sys/class/mdev_bus/mdirty_vmm/mdev_supported_types/mdirty_vmm-1/create";
 static const char *const uuids[2] = {
 	"5a1e0c3e-7b9d-4c21-9f0e-2d6b8a41c001",
 	"5a1e0c3e-7b9d-4c21-9f0e-2d6b8a41c002",
@@ -144,7 +144,7 @@ static int read_file(const char *path, char *buf, size_t size)
 
 static void mdev_attr(char *path, size_t size, int dev, const char *attr)
 {
-	snprintf(path, size, "/sys/bus/mdev/devices/%s/mdirty/%s", uuids[dev], attr);
+	snprintf(path, size, "/sys/bus/mdev/devices/%s/mdirty_vmm/%s", uuids[dev], attr);
 }
 
 static int dma_write(int dev, struct write *w)
@@ -853,7 +853,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* a QEMU that died shows as EOF */
 	printf("KTAP version 1\n");
 	if (access(parent_type, W_OK)) {
-		printf("1..0 # SKIP no mdirty parent device\n");
+		printf("1..0 # SKIP no mdirty_vmm parent device\n");
 		return 0;
 	}
 	if (access(qemu, X_OK)) {
