@@ -7,7 +7,7 @@ H := tools/testing/iova_bitmap
 
 .PHONY: run check check-arch deps tree config kernel guest gates kconfig-proof \
 	kconfig-proof-base harness fuzz bench bench-pt bench-pt-layouts ablate bench-steps bench-icount bench-kernel baseline docs \
-	matrix series fixes fixes-bisect fixes-history qemu check-hw check-hw-stock vfio-stock inside-stock race-soak fail-nth migrate \
+	matrix series kunit-fresh fixes fixes-bisect fixes-history qemu check-hw check-hw-stock vfio-stock inside-stock race-soak fail-nth migrate \
 	clean distclean
 
 run:
@@ -101,6 +101,11 @@ matrix:
 
 series:
 	@$(T)/series.sh
+
+# Each .kunitconfig the series sends, through kunit.py (UML) in a fresh 7.3
+# tree with the series applied by git am (after make series).
+kunit-fresh:
+	@$(T)/kunit-fresh.sh
 
 # The fixes to stock 7.3.4 alone (tooling/fixes/groups): per-tree series
 # with cover letters in build/fixes/out, git am and checkpatch, every

@@ -168,6 +168,22 @@ else
 	echo "# git am onto a clean base does NOT reproduce the series' tree"
 	fail=$((fail + 1))
 fi
+# 5a'. MAINTAINERS names exactly what the series sends: every file pattern
+#      a patch adds there is a file (or directory) of the tree that the
+#      series adds or changes.
+sent=$(sed -n 's#^+++ b/##p' "$S"/out/*.patch | sort -u)
+bad=
+for f in $(sed -n 's#^+F:\t##p' "$S"/out/*.patch | sort -u); do
+	if [ ! -e "$A/$f" ] || ! grep -q "^${f%/}\(/\|$\)" <<<"$sent"; then
+		bad="$bad $f"
+	fi
+done
+if [ -z "$bad" ]; then
+	echo "# MAINTAINERS: the $(sed -n 's#^+F:\t##p' "$S"/out/*.patch | sort -u | wc -l) F: lines the series adds name files it sends"
+else
+	echo "# MAINTAINERS lists what the series does not send:$bad"
+	fail=$((fail + 1))
+fi
 rm -rf "$A"
 
 # 5b. The library at each step from the rewrite on (every commit whose
