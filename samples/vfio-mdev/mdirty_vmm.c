@@ -595,7 +595,7 @@ static void mdvmm_dma_work(struct work_struct *work)
 	job->ret = vfio_dma_rw(&st->vdev, job->iova, buf, job->length, true);
 	if (job->ret) {
 		if (logged)
-			st->log.nwrites--;
+			mdirty_log_drop_last(&st->log);
 		goto out;
 	}
 	st->dma_writes++;
