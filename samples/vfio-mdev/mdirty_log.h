@@ -10,7 +10,6 @@
 #ifndef _SAMPLES_VFIO_MDEV_MDIRTY_LOG_H
 #define _SAMPLES_VFIO_MDEV_MDIRTY_LOG_H
 
-#include <linux/bug.h>
 #include <linux/interval_tree.h>
 #include <linux/iova_bitmap.h>
 #include <linux/minmax.h>
@@ -112,13 +111,6 @@ static int mdirty_log_add(struct mdirty_log *log, unsigned long first,
 	w[log->nwrites++].last = last;
 	log->writes = w;
 	return 0;
-}
-
-/* Takes back the last mdirty_log_add(): the write it logged did not happen. */
-static inline void mdirty_log_drop_last(struct mdirty_log *log)
-{
-	if (!WARN_ON_ONCE(!log->nwrites))
-		log->nwrites--;
 }
 
 /* Pages of [first, first + len) inside [wfirst, wlast]: the bits it sets. */

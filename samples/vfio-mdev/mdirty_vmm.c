@@ -571,7 +571,6 @@ static void mdvmm_dma_work(struct work_struct *work)
 	struct mdvmm_dma_job *job = container_of(work, struct mdvmm_dma_job, work);
 	struct mdvmm_state *st = job->st;
 	unsigned long last = job->iova + job->length - 1;
-	bool logged = false;
 	u8 *buf;
 
 	buf = kvmalloc(job->length, GFP_KERNEL);
@@ -590,14 +589,16 @@ static void mdvmm_dma_work(struct work_struct *work)
 		job->ret = mdirty_log_add(&st->log, job->iova, last);
 		if (job->ret)
 			goto out;
-		logged = true;
 	}
+	/*
+	 * A failed write stays logged: both IOMMU backends write the mapped
+	 * part of the range before they fail at the first hole in it, and a
+	 * page reported but not written costs the VMM a resend, where a page
+	 * written but not reported is stale on the destination.
+	 */
 	job->ret = vfio_dma_rw(&st->vdev, job->iova, buf, job->length, true);
-	if (job->ret) {
-		if (logged)
-			mdirty_log_drop_last(&st->log);
+	if (job->ret)
 		goto out;
-	}
 	st->dma_writes++;
 out:
 	mutex_unlock(&st->lock);

@@ -20,6 +20,9 @@
  *   4. compare both dumps as a whole and at every page the device wrote,
  *      against the pattern it wrote.
  *
+ * One write runs past the guest's RAM: the device writes the page in RAM,
+ * then fails; that page too must reach the destination.
+ *
  * Cases: the iommufd backend and the legacy VFIO container, each with
  * device dirty tracking; a negative control (one write left out of the
  * device's log: the destination must have that page stale, and this test
@@ -74,9 +77,16 @@ struct write {
 	bool unlogged;
 	int pass;		/* 1: first pass; 2: after the second dirty sync */
 	bool sent_before;	/* into pages QEMU had sent already */
+	bool past_ram;		/* ends past the guest's RAM: fails part-way */
 	bool tried;
 	bool done;		/* the device made it (not refused: stopped) */
 };
+
+/* End of what a write puts in RAM: the device stops at the first unmapped page */
+static uint64_t write_end(const struct write *w)
+{
+	return w->iova + w->length < GUEST_RAM ? w->iova + w->length : GUEST_RAM;
+}
 
 struct run {
 	const char *name;
@@ -395,9 +405,13 @@ static int device_writes(struct run *r, int dev, int pass, int max,
 		w->tried = true;
 		n++;
 		ret = dma_write(dev, w);
-		w->done = !ret;
+		/* Past the RAM: an error, after it wrote the part in RAM */
+		w->done = w->past_ram ? ret && ret != -EBUSY : !ret;
+		if (w->past_ram && !ret)
+			run_error(r, "a write past the guest's RAM did not fail");
 		note("%s: device %s [0x%llx, +0x%llx) pattern 0x%llx%s at dirty sync %llu (%s)%s%s",
-		     r->name, w->done ? "wrote" : "did not write",
+		     r->name, !w->done ? "did not write" :
+		     w->past_ram ? "wrote part of" : "wrote",
 		     (unsigned long long)w->iova, (unsigned long long)w->length,
 		     (unsigned long long)w->pattern,
 		     w->unlogged ? ", left out of its log" : "", syncs,
@@ -474,22 +488,32 @@ static bool wait_migration(struct vm *vm, struct run *r, int dev, bool source)
 
 static void plan_writes(struct run *r)
 {
-	static const struct { uint64_t iova, length; int pass; bool sent_before; } plan[] = {
+	static const struct {
+		uint64_t iova, length;
+		int pass;
+		bool sent_before, past_ram;
+	} plan[] = {
 		/*
 		 * pass 1, already sent: two pages, 4 KiB from 2 KiB into a
 		 * page, and 1 MiB: more than QEMU sends in the downtime limit,
 		 * so that it iterates
 		 */
-		{ 2 * MiB, 2 * PAGE, 1, true },
-		{ 5 * MiB + 0x800, 0x1000, 1, true },
-		{ 10 * MiB, 1 * MiB, 1, true },
+		{ 2 * MiB, 2 * PAGE, 1, true, false },
+		{ 5 * MiB + 0x800, 0x1000, 1, true, false },
+		{ 10 * MiB, 1 * MiB, 1, true, false },
 		/* pass 1, not sent yet */
-		{ 60 * MiB, PAGE, 1, false },
-		/* one after each dirty sync from the second, into pages pass 1 sent */
-		{ 3 * MiB + 0x10, 3 * PAGE, 2, true },
-		{ 12 * MiB, 1 * MiB, 2, true },
-		{ 14 * MiB + 0x100, 1 * MiB, 2, true },
-		{ 16 * MiB, 1 * MiB, 2, true },
+		{ 60 * MiB, PAGE, 1, false, false },
+		/*
+		 * one after each dirty sync from the second, into pages pass 1
+		 * sent; first the last page of RAM and the unmapped page after
+		 * it: the device writes the first, fails on the second, and
+		 * must still report the first
+		 */
+		{ GUEST_RAM - PAGE, 2 * PAGE, 2, true, true },
+		{ 3 * MiB + 0x10, 3 * PAGE, 2, true, false },
+		{ 12 * MiB, 1 * MiB, 2, true, false },
+		{ 14 * MiB + 0x100, 1 * MiB, 2, true, false },
+		{ 16 * MiB, 1 * MiB, 2, true, false },
 	};
 	unsigned int i;
 
@@ -497,9 +521,11 @@ static void plan_writes(struct run *r)
 	for (i = 0; i < sizeof(plan) / sizeof(plan[0]); i++) {
 		struct write *w = &r->w[r->nw++];
 
-		*w = (struct write){ plan[i].iova, plan[i].length,
-				     0x5eed000000000000ULL | (i + 1) << 8, false,
-				     plan[i].pass, plan[i].sent_before, false, false };
+		*w = (struct write){ .iova = plan[i].iova, .length = plan[i].length,
+				     .pattern = 0x5eed000000000000ULL | (i + 1) << 8,
+				     .pass = plan[i].pass,
+				     .sent_before = plan[i].sent_before,
+				     .past_ram = plan[i].past_ram };
 	}
 	/* The negative control: the first write is made but not logged */
 	if (r->negative)
@@ -580,10 +606,10 @@ static int check_writes(struct run *r, const uint8_t *ram, const char *side,
 
 		if (!w->done || (only_unlogged >= 0 && w->unlogged != only_unlogged))
 			continue;
-		for (a = w->iova; a < w->iova + w->length; a++)
+		for (a = w->iova; a < write_end(w); a++)
 			if (ram[a] != pattern_byte(w->pattern, a))
 				break;
-		if (a < w->iova + w->length) {
+		if (a < write_end(w)) {
 			note("%s: %s RAM at 0x%llx is not what the device wrote there",
 			     r->name, side, (unsigned long long)a);
 			bad++;
@@ -734,7 +760,7 @@ static bool stale_as_expected(struct run *r, const uint8_t *src,
 
 		if (!w->done || !w->sent_before)
 			continue;
-		for (pg = w->iova / PAGE; pg <= (w->iova + w->length - 1) / PAGE; pg++) {
+		for (pg = w->iova / PAGE; pg <= (write_end(w) - 1) / PAGE; pg++) {
 			if (!memcmp(src + pg * PAGE, dst + pg * PAGE, PAGE)) {
 				note("%s: page 0x%lx, written after it was sent, is not stale",
 				     r->name, pg * PAGE);
@@ -754,7 +780,7 @@ static void case_migrate(struct run *r)
 	uint8_t *src = NULL, *dst = NULL;
 	unsigned long first = 0, differ;
 	bool refused, ok = false;
-	int i, done = 0, sent_before = 0;
+	int i, done = 0, sent_before = 0, past_ram = 0;
 
 	plan_writes(r);
 	if (migrate(r, &refused))
@@ -769,10 +795,15 @@ static void case_migrate(struct run *r)
 	for (i = 0; i < r->nw; i++) {
 		done += r->w[i].done;
 		sent_before += r->w[i].done && r->w[i].sent_before;
+		past_ram += r->w[i].done && r->w[i].past_ram;
 	}
 	if (!sent_before || done < 3) {
 		run_error(r, "the device made %d writes (%d into pages already sent): migration was too fast to test",
 			  done, sent_before);
+		goto out;
+	}
+	if (!r->force_migration && !past_ram) {
+		run_error(r, "the device made no write past the guest's RAM: migration ended first");
 		goto out;
 	}
 	differ = compare(r, src, dst, &first);
