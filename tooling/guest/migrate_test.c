@@ -77,15 +77,20 @@ struct write {
 	bool unlogged;
 	int pass;		/* 1: first pass; 2: after the second dirty sync */
 	bool sent_before;	/* into pages QEMU had sent already */
-	bool past_ram;		/* ends past the guest's RAM: fails part-way */
 	bool tried;
 	bool done;		/* the device made it (not refused: stopped) */
 };
 
-/* End of what a write puts in RAM: the device stops at the first unmapped page */
+/* Ends past the guest's RAM: the device fails at its first unmapped page */
+static bool past_ram(const struct write *w)
+{
+	return w->iova + w->length > GUEST_RAM;
+}
+
+/* End of what a write puts in RAM */
 static uint64_t write_end(const struct write *w)
 {
-	return w->iova + w->length < GUEST_RAM ? w->iova + w->length : GUEST_RAM;
+	return past_ram(w) ? GUEST_RAM : w->iova + w->length;
 }
 
 struct run {
@@ -406,12 +411,12 @@ static int device_writes(struct run *r, int dev, int pass, int max,
 		n++;
 		ret = dma_write(dev, w);
 		/* Past the RAM: an error, after it wrote the part in RAM */
-		w->done = w->past_ram ? ret && ret != -EBUSY : !ret;
-		if (w->past_ram && !ret)
+		w->done = past_ram(w) ? ret && ret != -EBUSY : !ret;
+		if (past_ram(w) && !ret)
 			run_error(r, "a write past the guest's RAM did not fail");
 		note("%s: device %s [0x%llx, +0x%llx) pattern 0x%llx%s at dirty sync %llu (%s)%s%s",
 		     r->name, !w->done ? "did not write" :
-		     w->past_ram ? "wrote part of" : "wrote",
+		     past_ram(w) ? "wrote part of" : "wrote",
 		     (unsigned long long)w->iova, (unsigned long long)w->length,
 		     (unsigned long long)w->pattern,
 		     w->unlogged ? ", left out of its log" : "", syncs,
@@ -488,32 +493,28 @@ static bool wait_migration(struct vm *vm, struct run *r, int dev, bool source)
 
 static void plan_writes(struct run *r)
 {
-	static const struct {
-		uint64_t iova, length;
-		int pass;
-		bool sent_before, past_ram;
-	} plan[] = {
+	static const struct { uint64_t iova, length; int pass; bool sent_before; } plan[] = {
 		/*
 		 * pass 1, already sent: two pages, 4 KiB from 2 KiB into a
 		 * page, and 1 MiB: more than QEMU sends in the downtime limit,
 		 * so that it iterates
 		 */
-		{ 2 * MiB, 2 * PAGE, 1, true, false },
-		{ 5 * MiB + 0x800, 0x1000, 1, true, false },
-		{ 10 * MiB, 1 * MiB, 1, true, false },
+		{ 2 * MiB, 2 * PAGE, 1, true },
+		{ 5 * MiB + 0x800, 0x1000, 1, true },
+		{ 10 * MiB, 1 * MiB, 1, true },
 		/* pass 1, not sent yet */
-		{ 60 * MiB, PAGE, 1, false, false },
+		{ 60 * MiB, PAGE, 1, false },
 		/*
 		 * one after each dirty sync from the second, into pages pass 1
 		 * sent; first the last page of RAM and the unmapped page after
 		 * it: the device writes the first, fails on the second, and
 		 * must still report the first
 		 */
-		{ GUEST_RAM - PAGE, 2 * PAGE, 2, true, true },
-		{ 3 * MiB + 0x10, 3 * PAGE, 2, true, false },
-		{ 12 * MiB, 1 * MiB, 2, true, false },
-		{ 14 * MiB + 0x100, 1 * MiB, 2, true, false },
-		{ 16 * MiB, 1 * MiB, 2, true, false },
+		{ GUEST_RAM - PAGE, 2 * PAGE, 2, true },
+		{ 3 * MiB + 0x10, 3 * PAGE, 2, true },
+		{ 12 * MiB, 1 * MiB, 2, true },
+		{ 14 * MiB + 0x100, 1 * MiB, 2, true },
+		{ 16 * MiB, 1 * MiB, 2, true },
 	};
 	unsigned int i;
 
@@ -524,8 +525,7 @@ static void plan_writes(struct run *r)
 		*w = (struct write){ .iova = plan[i].iova, .length = plan[i].length,
 				     .pattern = 0x5eed000000000000ULL | (i + 1) << 8,
 				     .pass = plan[i].pass,
-				     .sent_before = plan[i].sent_before,
-				     .past_ram = plan[i].past_ram };
+				     .sent_before = plan[i].sent_before };
 	}
 	/* The negative control: the first write is made but not logged */
 	if (r->negative)
@@ -780,7 +780,7 @@ static void case_migrate(struct run *r)
 	uint8_t *src = NULL, *dst = NULL;
 	unsigned long first = 0, differ;
 	bool refused, ok = false;
-	int i, done = 0, sent_before = 0, past_ram = 0;
+	int i, done = 0, sent_before = 0, partial = 0;
 
 	plan_writes(r);
 	if (migrate(r, &refused))
@@ -795,14 +795,14 @@ static void case_migrate(struct run *r)
 	for (i = 0; i < r->nw; i++) {
 		done += r->w[i].done;
 		sent_before += r->w[i].done && r->w[i].sent_before;
-		past_ram += r->w[i].done && r->w[i].past_ram;
+		partial += r->w[i].done && past_ram(&r->w[i]);
 	}
 	if (!sent_before || done < 3) {
 		run_error(r, "the device made %d writes (%d into pages already sent): migration was too fast to test",
 			  done, sent_before);
 		goto out;
 	}
-	if (!r->force_migration && !past_ram) {
+	if (!r->force_migration && !partial) {
 		run_error(r, "the device made no write past the guest's RAM: migration ended first");
 		goto out;
 	}
