@@ -591,10 +591,11 @@ static void mdvmm_dma_work(struct work_struct *work)
 			goto out;
 	}
 	/*
-	 * A failed write stays logged: both IOMMU backends write the mapped
-	 * part of the range before they fail at the first hole in it, and a
-	 * page reported but not written costs the VMM a resend, where a page
-	 * written but not reported is stale on the destination.
+	 * A failed write stays logged: both IOMMU backends write what comes
+	 * before the first page they cannot write (not mapped, or mapped
+	 * read-only), and a page reported but not written costs the VMM a
+	 * resend, where a page written but not reported is stale on the
+	 * destination.
 	 */
 	job->ret = vfio_dma_rw(&st->vdev, job->iova, buf, job->length, true);
 	if (job->ret)
