@@ -34,9 +34,9 @@ OURS='iova_bitmap|iommufd_|iopt_|mock_|vfio_|mdirty|_dirty|dirty_'
 "$REPO/tooling/deps.sh" --arch
 "$REPO/tooling/assemble.sh"
 
-total_p=0 total_f=0
-for t in $targets; do
-	case $t in
+# target_vars T: the settings of target T.
+target_vars() {
+	case $1 in
 	i386) arch=i386 cross= frags="$FRAG_TEST i386" image=arch/x86/boot/bzImage
 	      mode=arch steps=$STEPS_ARCH ;;
 	arm64) arch=arm64 cross=$(cross_of arm64) frags="$FRAG_TEST arm64"
@@ -45,19 +45,62 @@ for t in $targets; do
 	       image=arch/s390/boot/bzImage mode=arch steps=$STEPS_ARCH ;;
 	kcsan) arch=x86_64 cross= frags="$FRAG_TEST kcsan" image=arch/x86/boot/bzImage
 	       mode=kcsan steps=$STEPS_KCSAN ;;
-	*) die "unknown target $t (i386, arm64, s390x, kcsan)" ;;
+	*) die "unknown target $1 (i386, arm64, s390x, kcsan)" ;;
 	esac
-	D=$BUILD/arch/$t
+	D=$BUILD/arch/$1
+}
+for t in $targets; do target_vars "$t"; done
+
+# build_kernel T: configure and build T's kernel; make's output to stdout
+# and $D/build.log.  A subshell: ARCH and CROSS_COMPILE stay T's.
+build_kernel() (
+	target_vars "$1"
 	mkdir -p "$D"
-	log "[$t] configure and build $image ($(( $(date +%s) - t0 ))s so far)"
 	export ARCH=$arch CROSS_COMPILE=$cross
-	FRAGS=$frags "$REPO/tooling/kconfig.sh" "$D/obj"
-	start=$(date +%s)
-	set +e
-	OBJ=$D/obj kmake "${image##*/}" 2>&1 | tee "$D/build.log" | kbuild_progress "$start"
-	rc=${PIPESTATUS[0]}
-	set -e
-	[ "$rc" = 0 ] || { tail -30 "$D/build.log"; die "[$t] kernel build failed (log: $D/build.log)"; }
+	FRAGS=$frags "$REPO/tooling/kconfig.sh" "$D/obj" || exit
+	OBJ=$D/obj kmake "${image##*/}" 2>&1 | tee "$D/build.log"
+)
+
+build_failed() {
+	tail -30 "$BUILD/arch/$1/build.log"
+	die "[$1] kernel build failed (log: $BUILD/arch/$1/build.log)"
+}
+
+# A guest keeps about one CPU busy: the next target's kernel builds beside
+# it at nice 19 (ARCH_PREBUILD=0: one at a time).  Stopped with its make
+# when this script ends early.
+kill_tree() {
+	local c
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill "$1" 2>/dev/null || true
+}
+set -- $targets
+total_p=0 total_f=0 prebuilt= prebuild_pid=
+trap '[ -z "$prebuild_pid" ] || kill_tree "$prebuild_pid"' EXIT
+while [ $# -gt 0 ]; do
+	t=$1
+	shift
+	target_vars "$t"
+	if [ "$prebuilt" = "$t" ]; then
+		log "[$t] waiting for its kernel, building beside the last boot ($(( $(date +%s) - t0 ))s so far)"
+		start=$(date +%s)
+		wait "$prebuild_pid" || { prebuild_pid=; build_failed "$t"; }
+		prebuild_pid=
+		log "[$t] kernel ready, $(( $(date +%s) - start ))s after the last boot"
+	else
+		log "[$t] configure and build $image ($(( $(date +%s) - t0 ))s so far)"
+		start=$(date +%s)
+		build_kernel "$t" | kbuild_progress "$start" || build_failed "$t"
+	fi
+	prebuilt=
+	if [ $# -gt 0 ] && [ "${ARCH_PREBUILD:-1}" = 1 ]; then
+		prebuilt=$1
+		mkdir -p "$BUILD/arch/$1"
+		(renice -n 19 -p $BASHPID >/dev/null && build_kernel "$prebuilt") \
+			>"$BUILD/arch/$1/prebuild.out" 2>&1 &
+		prebuild_pid=$!
+	fi
+	export ARCH=$arch CROSS_COMPILE=$cross
 
 	guest=x86_64
 	[ "$arch" != x86_64 ] && guest=$arch
