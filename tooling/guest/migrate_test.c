@@ -89,7 +89,7 @@ struct write {
 	bool done;		/* the device made it (not refused: stopped) */
 };
 
-/* Ends past low RAM: the device fails at its first unmapped page */
+/* Ends past low RAM: the device fails at the first page it may not write */
 static bool past_low_ram(const struct write *w)
 {
 	return w->iova < LOW_RAM_END && w->iova + w->length > LOW_RAM_END;
@@ -511,9 +511,9 @@ static void plan_writes(struct run *r)
 		{ 5 * MiB + 0x800, 0x1000, 1, true },
 		{ 10 * MiB, 1 * MiB, 1, true },
 		/*
-		 * the last page of low RAM and the unmapped page after it: the
-		 * device writes the first, fails on the second, and must still
-		 * report the first
+		 * the last page of low RAM and the read-only page after it:
+		 * the device writes the first, fails on the second, and must
+		 * still report the first
 		 */
 		{ LOW_RAM_END - PAGE, 2 * PAGE, 1, true },
 		/* pass 1, not sent yet */
