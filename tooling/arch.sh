@@ -25,7 +25,7 @@
 
 targets=${*:-i386 arm64 s390x kcsan}
 t0=$(date +%s)
-FRAG_TEST="base iommufd consumers mdirty debug"
+FRAG_TEST="base iommufd consumers mdirty debug lean"
 STEPS_ARCH=demo,iommufd,iommufd_fail_nth,vfio_dma_logging,iommufd_dirty_race,vfio_dirty_report,pin_balance,kmemleak
 STEPS_KCSAN=iommufd_dirty_race,vfio_dma_logging,vfio_dirty_report,iommufd,pin_balance
 # A KCSAN report with a frame in one of these is ours (tooling/results.py).

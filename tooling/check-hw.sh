@@ -42,7 +42,7 @@ elif [ $stock = 1 ]; then
 	# Our KUnit suites and samples are not in the base: tolerated.
 	"$REPO/tooling/assemble.sh"
 	OBJ=$BUILD/hw-stock/obj
-	SRC=$BASE KCONFIG_TOLERANT=1 FRAGS="base iommufd consumers hw debug" \
+	SRC=$BASE KCONFIG_TOLERANT=1 FRAGS="base iommufd consumers hw debug lean" \
 		"$REPO/tooling/kconfig.sh" "$OBJ" 2>/dev/null
 	command -v ccache >/dev/null && export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 	log "building stock $BASE_NAME in $OBJ"
