@@ -81,7 +81,14 @@ while [ $# -gt 0 ]; do
 	t=$1
 	shift
 	target_vars "$t"
+	export ARCH=$arch CROSS_COMPILE=$cross
+	guest=x86_64
+	[ "$arch" != x86_64 ] && guest=$arch
+	[ "$arch" = s390 ] && guest=s390x
 	if [ "$prebuilt" = "$t" ]; then
+		# The guest's user space needs no kernel (its uapi headers come
+		# from the tree): built while the kernel still is.
+		GUEST_ARCH=$guest "$REPO/tooling/guest-build.sh"
 		log "[$t] waiting for its kernel, building beside the last boot ($(( $(date +%s) - t0 ))s so far)"
 		start=$(date +%s)
 		wait "$prebuild_pid" || { prebuild_pid=; build_failed "$t"; }
@@ -92,6 +99,7 @@ while [ $# -gt 0 ]; do
 		start=$(date +%s)
 		build_kernel "$t" | kbuild_progress "$start" || build_failed "$t"
 	fi
+	guest_built=$prebuilt
 	prebuilt=
 	if [ $# -gt 0 ] && [ "${ARCH_PREBUILD:-1}" = 1 ]; then
 		prebuilt=$1
@@ -100,12 +108,7 @@ while [ $# -gt 0 ]; do
 			>"$BUILD/arch/$1/prebuild.out" 2>&1 &
 		prebuild_pid=$!
 	fi
-	export ARCH=$arch CROSS_COMPILE=$cross
-
-	guest=x86_64
-	[ "$arch" != x86_64 ] && guest=$arch
-	[ "$arch" = s390 ] && guest=s390x
-	GUEST_ARCH=$guest "$REPO/tooling/guest-build.sh"
+	[ "$guest_built" = "$t" ] || GUEST_ARCH=$guest "$REPO/tooling/guest-build.sh"
 	initrd=$BUILD/guest/initramfs.cpio
 	[ "$guest" != x86_64 ] && initrd=$BUILD/guest-$guest/initramfs.cpio
 
